@@ -1,0 +1,115 @@
+// Typed failures shared by every backend, the server and the commands.
+// Each kind maps to one exit code (CONVENTIONS.md) and one HTTP status, so a
+// remote failure and a local one look the same to the user.
+
+export const ExitCode = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  unauthorized: 5,
+} as const
+
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'unavailable' | 'too-large'
+
+export class KvError extends Error {
+  readonly kind: ErrorKind
+  /** Extra lines shown after the message, e.g. a command to run next. */
+  readonly hints: string[]
+
+  constructor(kind: ErrorKind, message: string, hints: string[] = []) {
+    super(message)
+    this.name = 'KvError'
+    this.kind = kind
+    this.hints = hints
+  }
+
+  get exitCode(): number {
+    return exitCodeFor(this.kind)
+  }
+
+  get httpStatus(): number {
+    return httpStatusFor(this.kind)
+  }
+}
+
+export class NotFoundError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('not-found', message, hints)
+  }
+}
+
+export class ConflictError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('conflict', message, hints)
+  }
+}
+
+export class InvalidInputError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('invalid', message, hints)
+  }
+}
+
+/** A value, key or request over a configured limit. Usage error locally, 413 remotely. */
+export class TooLargeError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('too-large', message, hints)
+  }
+}
+
+export class UnauthorizedError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('unauthorized', message, hints)
+  }
+}
+
+/** The backend cannot be reached or cannot do its work (I/O, server down, damaged file). */
+export class UnavailableError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('unavailable', message, hints)
+  }
+}
+
+export function exitCodeFor(kind: ErrorKind): number {
+  switch (kind) {
+    case 'not-found': return ExitCode.notFound
+    case 'conflict': return ExitCode.conflict
+    case 'invalid':
+    case 'too-large': return ExitCode.usage
+    case 'unauthorized': return ExitCode.unauthorized
+    case 'unavailable': return ExitCode.runtime
+  }
+}
+
+export function httpStatusFor(kind: ErrorKind): number {
+  switch (kind) {
+    case 'not-found': return 404
+    case 'conflict': return 409
+    case 'invalid': return 400
+    case 'too-large': return 413
+    case 'unauthorized': return 401
+    case 'unavailable': return 503
+  }
+}
+
+export function kindForHttpStatus(status: number): ErrorKind {
+  if (status === 404) return 'not-found'
+  if (status === 409) return 'conflict'
+  if (status === 413) return 'too-large'
+  if (status === 401 || status === 403) return 'unauthorized'
+  if (status >= 400 && status < 500) return 'invalid'
+  return 'unavailable'
+}
+
+export function makeError(kind: ErrorKind, message: string, hints: string[] = []): KvError {
+  switch (kind) {
+    case 'not-found': return new NotFoundError(message, hints)
+    case 'conflict': return new ConflictError(message, hints)
+    case 'invalid': return new InvalidInputError(message, hints)
+    case 'too-large': return new TooLargeError(message, hints)
+    case 'unauthorized': return new UnauthorizedError(message, hints)
+    case 'unavailable': return new UnavailableError(message, hints)
+  }
+}

@@ -1,0 +1,82 @@
+import {InvalidInputError, TooLargeError} from './errors.js'
+import type {Limits} from './backend.js'
+
+export const STORE_NAME_RULE =
+  'A store name is 1 to 64 characters of letters, digits, "-" and "_", and starts with a letter or digit'
+
+const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
+export function validateStoreName(name: string): void {
+  if (!STORE_NAME.test(name)) {
+    throw new InvalidInputError(`Invalid key value store name "${name}". ${STORE_NAME_RULE}.`)
+  }
+}
+
+// Spin's label rule: kebab-case or snake_case words, each starting with a letter, all one case.
+const LABEL_PATTERNS = [
+  /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
+  /^[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*$/,
+  /^[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*$/,
+  /^[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)*$/,
+]
+
+export const LABEL_RULE =
+  'A label is kebab-case or snake_case words (not both), each word starting with a letter, all lower- or all upper-case, e.g. "default", "prompt-store", "prompt_store"'
+
+export function isValidLabel(label: string): boolean {
+  return LABEL_PATTERNS.some((pattern) => pattern.test(label))
+}
+
+export function validateLabel(label: string): void {
+  if (!isValidLabel(label)) {
+    throw new InvalidInputError(`Invalid label "${label}". ${LABEL_RULE}.`)
+  }
+}
+
+export const APP_NAME_RULE = 'An app name is 1 to 128 characters with no "/", "\\" or control characters'
+
+export function validateAppName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || name.length > 128 || /[/\\\u0000-\u001f\u007f]/.test(name)) {
+    throw new InvalidInputError(`Invalid app name "${name}". ${APP_NAME_RULE}.`)
+  }
+}
+
+/** The minimums every Spin backend promises; users may raise them in config. */
+export const DEFAULT_LIMITS: Limits = {maxKeyBytes: 256, maxValueBytes: 1024 * 1024}
+
+export function validateKey(key: string, limits: Limits): void {
+  if (key.length === 0) {
+    throw new InvalidInputError('A key cannot be empty. Keys are 1 to ' + `${limits.maxKeyBytes} bytes of UTF-8.`)
+  }
+  if (!isWellFormedUnicode(key)) {
+    throw new InvalidInputError(`Key ${JSON.stringify(key)} is not valid UTF-8 text. Keys are 1 to ${limits.maxKeyBytes} bytes of UTF-8.`)
+  }
+  const bytes = Buffer.byteLength(key, 'utf8')
+  if (bytes > limits.maxKeyBytes) {
+    throw new TooLargeError(
+      `Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${bytes} bytes; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`,
+      ['Raise it with "kvcloud config set max-key-bytes N" if every backend you use allows it.'],
+    )
+  }
+}
+
+export function validateValue(key: string, value: Uint8Array, limits: Limits): void {
+  if (value.byteLength > limits.maxValueBytes) {
+    throw new TooLargeError(
+      `The value of key "${key.slice(0, 40)}" is ${value.byteLength} bytes; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`,
+      ['Raise it with "kvcloud config set max-value-bytes N" if every backend you use allows it.'],
+    )
+  }
+}
+
+function isWellFormedUnicode(text: string): boolean {
+  // String.prototype.isWellFormed is Node 20+; lone surrogates cannot be encoded as UTF-8.
+  return (text as string & {isWellFormed(): boolean}).isWellFormed()
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`
+  return `${bytes} bytes`
+}
