@@ -1,0 +1,65 @@
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const binPath = join(repoRoot, 'bin', 'run.js')
+
+export interface CliResult {
+  stdout: string
+  stderr: string
+  /** stdout as raw bytes, for binary values. */
+  stdoutBytes: Buffer
+  exitCode: number
+}
+
+export interface CliOptions {
+  /** KVCLOUD_HOME for the run; required so no test touches the user's real data. */
+  home: string
+  env?: NodeJS.ProcessEnv
+  /** Written to stdin, then stdin is closed. Without it stdin is closed at once. */
+  input?: string | Buffer
+  cwd?: string
+  timeoutMs?: number
+}
+
+/** Runs the built binary (bin/run.js) with no terminal, as a script or CI would. */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KVCLOUD_HOME: options.home,
+    NO_COLOR: '1',
+    ...options.env,
+  }
+  delete env.FORCE_COLOR
+  for (const key of Object.keys(options.env ?? {})) {
+    if (options.env?.[key] === undefined) delete env[key]
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {cwd: options.cwd ?? options.home, env})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`kvcloud ${args.join(' ')} did not finish within ${options.timeoutMs ?? 20000} ms`))
+    }, options.timeoutMs ?? 20000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const stdoutBytes = Buffer.concat(out)
+      resolvePromise({stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? -1})
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** A fresh KVCLOUD_HOME; remove it with the returned cleanup. */
+export function tempHome(prefix = 'kvcloud-test-'): {home: string; cleanup: () => void} {
+  const home = mkdtempSync(join(tmpdir(), prefix))
+  return {home, cleanup: () => rmSync(home, {recursive: true, force: true})}
+}
