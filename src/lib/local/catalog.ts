@@ -1,0 +1,202 @@
+import {UnavailableError} from '../errors.js'
+import type {ComponentInfo} from '../backend.js'
+import {openDatabase, writeTransaction, type Db} from './sqlite.js'
+
+const WHAT = 'kvcloud catalog'
+
+// Each entry moves the schema one version up; user_version records how far a file has come.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE stores (
+     id         TEXT PRIMARY KEY,
+     name       TEXT NOT NULL UNIQUE,
+     primary_ns TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE apps (
+     id          INTEGER PRIMARY KEY,
+     name        TEXT NOT NULL UNIQUE,
+     version     TEXT,
+     description TEXT,
+     revision    INTEGER NOT NULL,
+     components  TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     deployed_at TEXT NOT NULL
+   );
+   CREATE TABLE links (
+     app_id   INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+     label    TEXT NOT NULL,
+     store_id TEXT NOT NULL REFERENCES stores (id) ON DELETE CASCADE,
+     PRIMARY KEY (app_id, label)
+   );
+   CREATE INDEX links_by_store ON links (store_id, label);`,
+]
+
+export interface StoreRow {
+  id: string
+  name: string
+  primary_ns: string
+  created_at: string
+}
+
+export interface AppRow {
+  id: number
+  name: string
+  version: string | null
+  description: string | null
+  revision: number
+  components: string
+  created_at: string
+  deployed_at: string
+}
+
+export interface LinkRow {
+  app: string
+  label: string
+  store: string
+  store_id: string
+}
+
+/** The catalog of stores, apps and links (kvcloud's own file, so WAL is fine here). */
+export class Catalog {
+  readonly db: Db
+
+  constructor(readonly path: string) {
+    this.db = openDatabase(path, WHAT, {create: true})
+    try {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma('foreign_keys = ON')
+      this.migrate()
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', {simple: true}) as number
+    if (version > MIGRATIONS.length) {
+      throw new UnavailableError(
+        `The kvcloud catalog ${this.path} was written by a newer kvcloud (schema ${version}; this one knows ${MIGRATIONS.length}).`,
+        ['Upgrade kvcloud, or set KVCLOUD_HOME to another folder.'],
+      )
+    }
+    if (version === MIGRATIONS.length) return
+    this.write(() => {
+      // Re-read inside the lock: another process may have migrated meanwhile.
+      const current = this.db.pragma('user_version', {simple: true}) as number
+      for (let next = current; next < MIGRATIONS.length; next++) {
+        this.db.exec(MIGRATIONS[next]!)
+        this.db.pragma(`user_version = ${next + 1}`)
+      }
+    })
+  }
+
+  write<T>(work: () => T): T {
+    return writeTransaction(this.db, this.path, WHAT, work)
+  }
+
+  storeByName(name: string): StoreRow | undefined {
+    return this.db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE name = ?').get(name)
+  }
+
+  storesAfter(after: string, limit: number, appName?: string): StoreRow[] {
+    if (appName === undefined) {
+      return this.db.prepare<[string, number], StoreRow>('SELECT * FROM stores WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
+    }
+    return this.db.prepare<[string, string, number], StoreRow>(
+      `SELECT * FROM stores WHERE name > ? AND id IN (
+         SELECT store_id FROM links JOIN apps ON apps.id = links.app_id WHERE apps.name = ?
+       ) ORDER BY name LIMIT ?`,
+    ).all(after, appName, limit)
+  }
+
+  linksOfStores(storeIds: string[]): LinkRow[] {
+    if (storeIds.length === 0) return []
+    const marks = storeIds.map(() => '?').join(',')
+    return this.db.prepare<string[], LinkRow>(
+      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
+         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
+        WHERE links.store_id IN (${marks}) ORDER BY apps.name, links.label`,
+    ).all(...storeIds)
+  }
+
+  linksOfApp(appId: number): LinkRow[] {
+    return this.db.prepare<[number], LinkRow>(
+      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
+         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
+        WHERE links.app_id = ? ORDER BY links.label`,
+    ).all(appId)
+  }
+
+  /** The distinct labels a store is linked under: the namespaces its file must hold. */
+  labelsOfStore(storeId: string): string[] {
+    return this.db.prepare<[string], {label: string}>('SELECT DISTINCT label FROM links WHERE store_id = ? ORDER BY label')
+      .all(storeId).map((row) => row.label)
+  }
+
+  appByName(name: string): AppRow | undefined {
+    return this.db.prepare<[string], AppRow>('SELECT * FROM apps WHERE name = ?').get(name)
+  }
+
+  appsAfter(after: string, limit: number): AppRow[] {
+    return this.db.prepare<[string, number], AppRow>('SELECT * FROM apps WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
+  }
+
+  linkOf(appId: number, label: string): LinkRow | undefined {
+    return this.db.prepare<[number, string], LinkRow>(
+      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
+         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
+        WHERE links.app_id = ? AND links.label = ?`,
+    ).get(appId, label)
+  }
+
+  insertStore(row: StoreRow): void {
+    this.db.prepare('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
+  }
+
+  setPrimaryNamespace(storeId: string, namespace: string): void {
+    this.db.prepare('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
+  }
+
+  renameStore(storeId: string, newName: string): void {
+    this.db.prepare('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
+  }
+
+  deleteStore(storeId: string): void {
+    this.db.prepare('DELETE FROM stores WHERE id = ?').run(storeId)
+  }
+
+  upsertLink(appId: number, label: string, storeId: string): void {
+    this.db.prepare(
+      'INSERT INTO links (app_id, label, store_id) VALUES (?, ?, ?) ON CONFLICT (app_id, label) DO UPDATE SET store_id = excluded.store_id',
+    ).run(appId, label, storeId)
+  }
+
+  deleteLink(appId: number, label: string): void {
+    this.db.prepare('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
+  }
+
+  /** Creates or updates an app for a deploy, bumping its revision; returns its id and new revision. */
+  saveApp(app: {name: string; version?: string; description?: string; components: ComponentInfo[]}, now: string): {id: number; revision: number} {
+    const existing = this.appByName(app.name)
+    const components = JSON.stringify(app.components)
+    if (existing) {
+      const revision = existing.revision + 1
+      this.db.prepare('UPDATE apps SET version = ?, description = ?, revision = ?, components = ?, deployed_at = ? WHERE id = ?')
+        .run(app.version ?? null, app.description ?? null, revision, components, now, existing.id)
+      return {id: existing.id, revision}
+    }
+    const {lastInsertRowid} = this.db.prepare(
+      'INSERT INTO apps (name, version, description, revision, components, created_at, deployed_at) VALUES (?, ?, ?, 1, ?, ?, ?)',
+    ).run(app.name, app.version ?? null, app.description ?? null, components, now, now)
+    return {id: Number(lastInsertRowid), revision: 1}
+  }
+
+  deleteApp(appId: number): void {
+    this.db.prepare('DELETE FROM apps WHERE id = ?').run(appId)
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3'
+import {UnavailableError} from '../errors.js'
+
+export type Db = Database.Database
+
+/** How long kvcloud waits on a file another process (kvcloud or `spin up`) holds locked. */
+const BUSY_TIMEOUT_MS = 30_000
+
+/**
+ * Opens a SQLite file and proves it is readable, turning "not a database", permission and
+ * locking failures into one message that names the file and what to do.
+ */
+export function openDatabase(path: string, what: string, options: {create: boolean}): Db {
+  let db: Db | undefined
+  try {
+    db = new Database(path, {fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS})
+    // Touch the schema so a damaged or foreign file fails here, not halfway through a change.
+    db.prepare('SELECT count(*) FROM sqlite_master').get()
+    return db
+  } catch (error) {
+    db?.close()
+    throw damagedFileError(path, what, error)
+  }
+}
+
+export function damagedFileError(path: string, what: string, error: unknown): UnavailableError {
+  const code = (error as {code?: string}).code ?? ''
+  const message = (error as Error).message
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
+    return new UnavailableError(`The ${what} ${path} is damaged or is not a SQLite database (${message}).`, [
+      'kvcloud did not change it. Restore it from a backup, or move it aside to start afresh.',
+    ])
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new UnavailableError(`Cannot open the ${what} ${path}: ${message}.`, [
+      'Check that the file and its folder exist and that you may read and write them.',
+    ])
+  }
+  if (code === 'SQLITE_BUSY') {
+    return new UnavailableError(`The ${what} ${path} stayed locked by another process for over ${BUSY_TIMEOUT_MS / 1000} s.`, [
+      'Another kvcloud or spin process is holding a long write; try again when it has finished.',
+    ])
+  }
+  return new UnavailableError(`The ${what} ${path} could not be used: ${message}`)
+}
+
+/**
+ * Runs `work` in a write transaction taken at once (BEGIN IMMEDIATE), so two writers never
+ * deadlock upgrading read locks. The busy timeout covers waiting; a rare BUSY that slips
+ * past it (a lock held across our whole timeout) becomes a clear UnavailableError.
+ */
+export function writeTransaction<T>(db: Db, path: string, what: string, work: () => T): T {
+  try {
+    return db.transaction(work).immediate()
+  } catch (error) {
+    if ((error as {code?: string}).code?.startsWith('SQLITE_')) throw damagedFileError(path, what, error)
+    throw error
+  }
+}

@@ -1,0 +1,203 @@
+import {rmSync} from 'node:fs'
+import type {Pair} from '../backend.js'
+import {openDatabase, writeTransaction, type Db} from './sqlite.js'
+
+const WHAT = 'store file'
+
+/**
+ * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
+ * where `store` is the label a component opens. The file holds one namespace per label the store
+ * is linked under; kvcloud writes reach every namespace in one short transaction. No pragmas are
+ * changed (Spin expects a rollback journal).
+ */
+export class StoreFile {
+  private readonly db: Db
+  private readonly statements
+
+  constructor(readonly path: string, options: {create: boolean}) {
+    this.db = openDatabase(path, WHAT, options)
+    this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (
+      store TEXT NOT NULL,
+      key   TEXT NOT NULL,
+      value BLOB NOT NULL,
+      PRIMARY KEY (store, key)
+    )`)
+    // Spin's own statements, so what kvcloud writes is what `spin up` reads.
+    this.statements = {
+      get: this.db.prepare<[string, string], {value: Buffer}>('SELECT value FROM spin_key_value WHERE store = ? AND key = ?'),
+      set: this.db.prepare<[string, string, Buffer]>(
+        'INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
+      ),
+      delete: this.db.prepare<[string, string]>('DELETE FROM spin_key_value WHERE store = ? AND key = ?'),
+      keysAfter: this.db.prepare<[string, string, number], {key: string}>(
+        'SELECT key FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+      ),
+      keysFrom: this.db.prepare<[string, string, number], {key: string}>(
+        'SELECT key FROM spin_key_value WHERE store = ? AND key >= ? ORDER BY key LIMIT ?',
+      ),
+      keysInRangeAfter: this.db.prepare<[string, string, string, number], {key: string}>(
+        'SELECT key FROM spin_key_value WHERE store = ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+      ),
+      keysInRangeFrom: this.db.prepare<[string, string, string, number], {key: string}>(
+        'SELECT key FROM spin_key_value WHERE store = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?',
+      ),
+      pairsAfter: this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
+        'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+      ),
+      clearNamespace: this.db.prepare<[string]>('DELETE FROM spin_key_value WHERE store = ?'),
+      renameNamespace: this.db.prepare<[string, string]>('UPDATE spin_key_value SET store = ? WHERE store = ?'),
+      copyNamespace: this.db.prepare<[string, string]>(
+        'INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM spin_key_value WHERE store = ?',
+      ),
+    }
+  }
+
+  get(namespace: string, key: string): Buffer | undefined {
+    return this.statements.get.get(namespace, key)?.value
+  }
+
+  /** Writes every pair into every namespace in one transaction. */
+  set(namespaces: string[], pairs: Pair[]): void {
+    this.write(() => {
+      for (const namespace of namespaces) {
+        for (const {key, value} of pairs) this.statements.set.run(namespace, key, toBuffer(value))
+      }
+    })
+  }
+
+  /** Deletes keys from every namespace; returns how many existed in the first one. */
+  delete(namespaces: string[], keys: string[]): number {
+    return this.write(() => {
+      let existed = 0
+      namespaces.forEach((namespace, index) => {
+        for (const key of keys) {
+          const {changes} = this.statements.delete.run(namespace, key)
+          if (index === 0) existed += changes
+        }
+      })
+      return existed
+    })
+  }
+
+  /** Up to `limit` keys in byte order, after `after` (exclusive) and within `prefix`. */
+  keys(namespace: string, options: {prefix?: string; after?: string; limit: number}): string[] {
+    const {prefix, after, limit} = options
+    const start = after !== undefined && (prefix === undefined || after >= prefix) ? after : prefix
+    const startInclusive = start === prefix && start !== undefined && start !== after
+    const end = prefix ? prefixUpperBound(prefix) : undefined
+    let rows: Array<{key: string}>
+    if (end === undefined) {
+      rows = startInclusive
+        ? this.statements.keysFrom.all(namespace, start ?? '', limit)
+        : this.statements.keysAfter.all(namespace, start ?? '', limit)
+      if (prefix) rows = rows.filter((row) => row.key.startsWith(prefix))
+    } else {
+      rows = startInclusive
+        ? this.statements.keysInRangeFrom.all(namespace, start ?? '', end, limit)
+        : this.statements.keysInRangeAfter.all(namespace, start ?? '', end, limit)
+    }
+    return rows.map((row) => row.key)
+  }
+
+  /** A page of pairs in key order; each page is its own short read, so Spin's writers are never held up. */
+  pairs(namespace: string, after: string | undefined, limit: number): Pair[] {
+    const rows = after === undefined
+      ? this.db.prepare<[string, number], {key: string; value: Buffer}>(
+        'SELECT key, value FROM spin_key_value WHERE store = ? ORDER BY key LIMIT ?',
+      ).all(namespace, limit)
+      : this.statements.pairsAfter.all(namespace, after, limit)
+    return rows.map((row) => ({key: row.key, value: row.value}))
+  }
+
+  /** Makes `to` a copy of `from` (or, when `from` goes away, moves it without copying). */
+  copyNamespace(from: string, to: string): void {
+    if (from === to) return
+    this.write(() => {
+      this.statements.clearNamespace.run(to)
+      this.statements.copyNamespace.run(to, from)
+    })
+  }
+
+  renameNamespace(from: string, to: string): void {
+    if (from === to) return
+    this.write(() => {
+      this.statements.clearNamespace.run(to)
+      this.statements.renameNamespace.run(to, from)
+    })
+  }
+
+  dropNamespace(namespace: string): void {
+    this.write(() => this.statements.clearNamespace.run(namespace))
+  }
+
+  /** Deletes every row (a running `spin up` may hold the file open, so the file itself stays). */
+  clear(): void {
+    this.write(() => this.db.prepare('DELETE FROM spin_key_value').run())
+  }
+
+  /**
+   * Imports staged pairs: they are first written to a private temporary table (no lock on the
+   * store), then applied to every namespace in one short transaction, all or nothing.
+   */
+  async importPairs(
+    namespaces: string[],
+    batches: AsyncIterable<Pair[]>,
+    onBatch: (pairs: Pair[]) => void,
+  ): Promise<number> {
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS import_staging (key TEXT PRIMARY KEY, value BLOB NOT NULL)')
+    this.db.exec('DELETE FROM temp.import_staging')
+    try {
+      const stage = this.db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO temp.import_staging (key, value) VALUES (?, ?)')
+      const stageBatch = this.db.transaction((pairs: Pair[]) => {
+        for (const {key, value} of pairs) stage.run(key, toBuffer(value))
+      })
+      for await (const batch of batches) {
+        onBatch(batch)
+        stageBatch(batch)
+      }
+      const apply = this.db.prepare<[string]>(
+        'INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM temp.import_staging WHERE true ' +
+          'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
+      )
+      const count = (this.db.prepare('SELECT count(*) AS n FROM temp.import_staging').get() as {n: number}).n
+      this.write(() => {
+        for (const namespace of namespaces) apply.run(namespace)
+      })
+      return count
+    } finally {
+      this.db.exec('DELETE FROM temp.import_staging')
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  /** Removes a file nobody else can have open (one made for a deploy that was rolled back). */
+  static removeUnused(path: string): void {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(path + suffix, {force: true})
+  }
+
+  private write<T>(work: () => T): T {
+    return writeTransaction(this.db, this.path, WHAT, work)
+  }
+}
+
+function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/**
+ * The smallest string greater than every string starting with `prefix`: the last code point
+ * plus one. UTF-8 byte order equals code point order, so this bounds a range scan exactly.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix)
+  while (codePoints.length > 0) {
+    const last = codePoints.pop()!.codePointAt(0)!
+    let next = last + 1
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000
+    if (next <= 0x10ffff) return codePoints.join('') + String.fromCodePoint(next)
+  }
+  return undefined
+}
