@@ -1,0 +1,10 @@
+// A separate process that writes keys one transaction at a time, as many kvcloud processes would.
+import {LocalBackend} from '../../../src/lib/local/local-backend.js'
+import {DEFAULT_LIMITS} from '../../../src/lib/validation.js'
+
+const [home, store, prefix, countText] = process.argv.slice(2)
+const backend = LocalBackend.open({home: home!, limits: DEFAULT_LIMITS})
+for (let i = 0; i < Number(countText); i++) {
+  await backend.setValues({store: store!}, [{key: `${prefix}-${i}`, value: Buffer.from(`${prefix}:${i}`)}])
+}
+await backend.close()
