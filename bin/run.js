@@ -1,4 +1,16 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import module from 'node:module'
 
-await execute({dir: import.meta.url})
+// Node 22.1+ caches compiled code between runs; every command starts faster with it.
+module.enableCompileCache?.()
+
+const argv = process.argv.slice(2)
+// `kv get` on the local backend answers without loading oclif (see src/fast-path/kv-get.ts);
+// when the fast path declines, the oclif command below handles the same argv in full.
+const answered = argv[0] === 'kv' && argv[1] === 'get' && !process.env.KVCLOUD_NO_FAST_PATH
+  && await (await import('../dist/fast-path/kv-get.js')).fastKvGet(argv.slice(2))
+
+if (!answered) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

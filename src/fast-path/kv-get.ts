@@ -1,0 +1,58 @@
+import {existsSync} from 'node:fs'
+import {parseArgs} from 'node:util'
+import type {StoreTarget} from '../lib/backend.js'
+import {KvError} from '../lib/errors.js'
+import {LocalBackend} from '../lib/local/local-backend.js'
+import {resolvePaths} from '../lib/paths.js'
+import {DEFAULT_LIMITS} from '../lib/validation.js'
+
+/**
+ * `kv get` is what scripts and hooks call in loops, so on the local backend it answers without
+ * loading oclif (about 100 ms of start-up on a small machine). It takes only the plain, common
+ * forms of the command; anything else (--json, --help, a remote login, a config file, an odd
+ * argument, any error) returns false, and bin/run.js hands the same argv to the oclif command,
+ * which owns every message and exit code. Returns true when it has written the value.
+ */
+export async function fastKvGet(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        store: {type: 'string', short: 's'},
+        label: {type: 'string', short: 'l'},
+        app: {type: 'string', short: 'a'},
+        local: {type: 'boolean'},
+      },
+    })
+  } catch {
+    return false
+  }
+  const {values, positionals} = parsed
+  if (positionals.length !== 1) return false
+  let target: StoreTarget
+  if (values.store !== undefined && values.label === undefined && values.app === undefined) target = {store: values.store}
+  else if (values.store === undefined && values.label !== undefined && values.app !== undefined) target = {app: values.app, label: values.label}
+  else return false
+
+  // Only the plain local case: a login, remote settings or user limits need the full command.
+  if (env.KVCLOUD_BACKEND !== undefined && env.KVCLOUD_BACKEND !== 'local') return false
+  const paths = resolvePaths(env)
+  if (!values.local && env.KVCLOUD_BACKEND !== 'local' && (env.KVCLOUD_URL || env.KVCLOUD_TOKEN)) return false
+  if (existsSync(paths.configFile)) return false
+
+  let backend: LocalBackend | undefined
+  try {
+    backend = LocalBackend.open({home: paths.dataDir, limits: DEFAULT_LIMITS})
+    const value = await backend.getValue(target, positionals[0]!)
+    await new Promise<void>((resolve, reject) => process.stdout.write(value, (error) => (error ? reject(error) : resolve())))
+    return true
+  } catch (error) {
+    if (error instanceof KvError) return false
+    throw error
+  } finally {
+    await backend?.close()
+  }
+}
