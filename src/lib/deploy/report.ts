@@ -1,0 +1,98 @@
+import type {AppLink, DeployAction, DeployResult} from '../backend.js'
+import {InvalidInputError} from '../errors.js'
+import {formatLinkSpec, type LinkSpec} from './link-spec.js'
+import {ACTION_WORDS, type DeployPlan} from './plan.js'
+import {defaultStoreName} from './store-name.js'
+
+/** What `deploy` prints as its summary, and returns under `--json`. */
+export interface DeployReport {
+  app: string
+  manifest: string
+  dryRun: boolean
+  /** The app's revision after this deploy (for a dry run: the revision it would get). */
+  revision: number
+  labels: Array<{label: string; store: string; action: DeployAction; previousStore?: string}>
+  /** Still linked, no longer declared by any component; left as they are. */
+  unused: AppLink[]
+  /** Declared SQLite labels, which kvcloud does not link yet. */
+  sqliteLabels: string[]
+  /** Pairs written into the store linked as "default". */
+  seeded: number
+  /** The runtime config file written for `spin up` (local backend only). */
+  runtimeConfig?: string
+}
+
+export function reportFromPlan(plan: DeployPlan, seeded: number): DeployReport {
+  return {
+    app: plan.app.name,
+    manifest: plan.manifestFile,
+    dryRun: true,
+    revision: (plan.currentRevision ?? 0) + 1,
+    labels: plan.labels.map((entry) => ({
+      label: entry.label,
+      store: entry.store,
+      action: ACTION_WORDS[entry.action],
+      ...(entry.previousStore === undefined ? {} : {previousStore: entry.previousStore}),
+    })),
+    unused: plan.unused,
+    sqliteLabels: plan.sqliteLabels,
+    seeded,
+  }
+}
+
+export function reportFromResult(plan: DeployPlan, result: DeployResult, seeded: number): DeployReport {
+  return {
+    app: result.app,
+    manifest: plan.manifestFile,
+    dryRun: false,
+    revision: result.revision,
+    labels: result.labels.map((entry) => ({
+      label: entry.label,
+      store: entry.store,
+      action: entry.action,
+      ...(entry.previousStore === undefined ? {} : {previousStore: entry.previousStore}),
+    })),
+    unused: result.unused,
+    sqliteLabels: plan.sqliteLabels,
+    seeded,
+  }
+}
+
+export interface CommandLineParts {
+  /** The CLI's name, e.g. "kvcloud". */
+  bin: string
+  /** Flags to repeat before the links, as typed (e.g. ["-f", "app/spin.toml"]). */
+  leadingArgs: string[]
+  links: readonly LinkSpec[]
+  /** Flags to repeat after the links (e.g. --key-value, --runtime-config). */
+  trailingArgs: string[]
+}
+
+/**
+ * The failure for a deploy that has labels nobody answered and no terminal to ask: lists the
+ * labels and gives a command to copy that answers every one with the `APP-LABEL` store.
+ */
+export function unansweredLabelsError(plan: DeployPlan, parts: CommandLineParts): InvalidInputError {
+  const labels = plan.unanswered
+  const suggested: LinkSpec[] = labels.map((label) => ({kind: 'kv', label, target: defaultStoreName(plan.app.name, label)}))
+  const command = deployCommandLine({...parts, links: [...parts.links, ...suggested]})
+  const count = labels.length === 1 ? 'a label' : `${labels.length} labels`
+  return new InvalidInputError(
+    `App "${plan.app.name}" has ${count} with no key value store linked: ${labels.join(', ')}. There is no terminal to ask which store to use, so nothing was changed.`,
+    [
+      'Say which store each label uses with --link kv:LABEL=STORE (a missing store is created), or pass --yes to link each one to a store named APP-LABEL, for example:',
+      `  ${command}`,
+    ],
+  )
+}
+
+export function deployCommandLine(parts: CommandLineParts): string {
+  const links = parts.links.flatMap((spec) => ['--link', formatLinkSpec(spec)])
+  return [parts.bin, 'deploy', ...parts.leadingArgs, ...links, ...parts.trailingArgs].map(shellQuote).join(' ')
+}
+
+/** Quotes an argument for POSIX shells when it needs it. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg
+  return `'${arg.replace(/'/g, `'\\''`)}'`
+}
