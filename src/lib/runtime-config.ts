@@ -1,0 +1,288 @@
+// The runtime config file that lets `spin up` open kvcloud's local stores: one
+// `[key_value_store.LABEL] type = "spin" path = "..."` table per linked label, pointing at the
+// store's SQLite file (Spin's own format). Only the tables kvcloud writes are touched; the rest of
+// the user's file, comments included, stays as it was.
+
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {parse, stringify, TomlError} from 'smol-toml'
+import type {Backend} from './backend.js'
+import {InvalidInputError, UnavailableError} from './errors.js'
+
+export const DEFAULT_RUNTIME_CONFIG_NAME = 'runtime-config.toml'
+
+/** The marker kvcloud puts in the tables it manages, so it can tell them from the user's own. */
+const MARKER = '# Managed by kvcloud'
+
+export interface RuntimeConfigEntry {
+  label: string
+  store: string
+  /** Absolute path of the store's SQLite file. */
+  storeFile: string
+}
+
+export interface RuntimeConfigChange {
+  file: string
+  /** Labels whose table now points at a kvcloud store. */
+  written: string[]
+  /** Labels kvcloud left alone because the user configured them with another type (redis, ...). */
+  keptUserEntries: Array<{label: string; type: string}>
+  /** kvcloud tables removed (after an unlink). */
+  removed: string[]
+  /** False when the file already said exactly this. */
+  changed: boolean
+}
+
+/** A backend that keeps stores as files Spin can open (the local one). */
+export interface StoreFileBackend extends Backend {
+  storeFilePath(name: string): string
+}
+
+export function hasStoreFiles(backend: Backend): backend is StoreFileBackend {
+  return backend.kind === 'local' && typeof (backend as Partial<StoreFileBackend>).storeFilePath === 'function'
+}
+
+/** `--runtime-config FILE` (relative to `cwd`), else runtime-config.toml beside the manifest. */
+export function runtimeConfigPath(manifestFile: string, flag: string | undefined, cwd: string = process.cwd()): string {
+  return flag === undefined ? join(dirname(manifestFile), DEFAULT_RUNTIME_CONFIG_NAME) : resolve(cwd, flag)
+}
+
+type Table = Record<string, unknown>
+
+function isTable(value: unknown): value is Table {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+}
+
+/** Parses an existing runtime config; a broken one is reported with its line, and nothing is written. */
+export function parseRuntimeConfig(text: string, file: string): Table {
+  try {
+    return parse(text) as Table
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '')
+      throw new InvalidInputError(`Invalid runtime config ${file}, line ${error.line}: not valid TOML (${reason}).`, [
+        'Fix the file (kvcloud keeps your own entries in it), or pass --runtime-config with another file.',
+      ])
+    }
+    throw error
+  }
+}
+
+/** The path Spin should open: relative to the runtime config's folder when possible, with "/" separators. */
+export function storePathFor(runtimeConfigFile: string, storeFile: string): string {
+  const fromDir = relative(dirname(runtimeConfigFile), storeFile)
+  if (fromDir === '' || isAbsolute(fromDir)) return storeFile
+  return fromDir.split(sep).join('/')
+}
+
+/**
+ * The new text of a runtime config. Pure. `entries` are written (or rewritten); `remove` drops the
+ * tables kvcloud wrote for those labels. A label the user configured with another store type is
+ * kept as the user wrote it.
+ */
+export function renderRuntimeConfig(
+  existing: string | undefined,
+  file: string,
+  entries: readonly RuntimeConfigEntry[],
+  remove: readonly string[] = [],
+): {text: string; change: RuntimeConfigChange} {
+  const original = existing ?? ''
+  const doc = existing === undefined ? {} : parseRuntimeConfig(existing, file)
+  const stores = isTable(doc.key_value_store) ? doc.key_value_store : {}
+  const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], removed: [], changed: false}
+  let lines = original === '' ? [] : original.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n')
+  let rewriteWhole = false
+  const expected: Table = {}
+
+  for (const label of remove) {
+    const section = findSection(lines, label)
+    if (section && isManaged(lines, section)) {
+      lines = [...lines.slice(0, section.start), ...lines.slice(section.end)]
+      change.removed.push(label)
+    }
+  }
+  while (change.removed.length > 0 && lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop()
+
+  for (const entry of entries) {
+    const current = stores[entry.label]
+    if (isTable(current) && typeof current.type === 'string' && current.type !== 'spin') {
+      change.keptUserEntries.push({label: entry.label, type: current.type})
+      continue
+    }
+    const value = {type: 'spin', path: storePathFor(file, entry.storeFile)}
+    expected[entry.label] = value
+    change.written.push(entry.label)
+    const block = renderTable(entry, value)
+    const section = findSection(lines, entry.label)
+    if (section) {
+      lines = [...lines.slice(0, section.start), ...block, ...trailingBlank(lines, section), ...lines.slice(section.end)]
+    } else if (current !== undefined) {
+      // Defined inline or with dotted keys: too many shapes to edit as text.
+      rewriteWhole = true
+    } else {
+      if (lines.length > 0 && lines[lines.length - 1]!.trim() !== '') lines.push('')
+      lines.push(...block)
+    }
+  }
+
+  let text = lines.length === 0 ? '' : lines.join('\n') + '\n'
+  if (rewriteWhole || !matches(text, expected, remove.filter((label) => change.removed.includes(label)))) {
+    const merged: Table = {...doc, key_value_store: {...stores, ...expected}}
+    for (const label of change.removed) delete (merged.key_value_store as Table)[label]
+    text = stringify(merged) + '\n'
+  }
+  change.changed = text !== original
+  return {text, change}
+}
+
+function renderTable(entry: RuntimeConfigEntry, value: {type: string; path: string}): string[] {
+  const key = /^[A-Za-z0-9_-]+$/.test(entry.label) ? entry.label : JSON.stringify(entry.label)
+  return [
+    `[key_value_store.${key}]`,
+    `${MARKER}: key value store "${entry.store}". kvcloud deploy and kvcloud link rewrite this table.`,
+    ...stringify(value).split('\n').filter((line) => line !== ''),
+  ]
+}
+
+interface Section {
+  start: number
+  /** Index of the first line after the section. */
+  end: number
+}
+
+function findSection(lines: string[], label: string): Section | undefined {
+  const names = [label, JSON.stringify(label), `'${label}'`].map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  const header = new RegExp(`^\\s*\\[\\s*key_value_store\\s*\\.\\s*(?:${names.join('|')})\\s*\\]\\s*(?:#.*)?$`)
+  const start = lines.findIndex((line) => header.test(line))
+  if (start === -1) return undefined
+  let end = start + 1
+  while (end < lines.length && !/^\s*\[/.test(lines[end]!)) end++
+  return {start, end}
+}
+
+/** One blank line between a rewritten section and the section after it. */
+function trailingBlank(lines: string[], section: Section): string[] {
+  return section.end < lines.length ? [''] : []
+}
+
+function isManaged(lines: string[], section: Section): boolean {
+  return lines.slice(section.start, section.end).some((line) => line.trim().startsWith(MARKER))
+}
+
+/** Checks that an edited text says what was intended; if not, the caller rewrites the whole file. */
+function matches(text: string, expected: Table, removed: string[]): boolean {
+  let doc: Table
+  try {
+    doc = parse(text) as Table
+  } catch {
+    return false
+  }
+  const stores = isTable(doc.key_value_store) ? doc.key_value_store : {}
+  for (const [label, value] of Object.entries(expected)) {
+    const actual = stores[label]
+    if (!isTable(actual) || JSON.stringify(actual) !== JSON.stringify(value)) return false
+  }
+  return removed.every((label) => !(label in stores))
+}
+
+/** Reads the current file (undefined when it does not exist yet) and checks that it parses. */
+export async function readRuntimeConfig(file: string): Promise<string | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new UnavailableError(`Cannot read the runtime config ${file}: ${(error as Error).message}`)
+  }
+  parseRuntimeConfig(text, file)
+  return text
+}
+
+/** Applies entries and removals to the file on disk, atomically (write then rename). */
+export async function updateRuntimeConfig(
+  file: string,
+  entries: readonly RuntimeConfigEntry[],
+  remove: readonly string[] = [],
+): Promise<RuntimeConfigChange> {
+  const existing = await readRuntimeConfig(file)
+  const {text, change} = renderRuntimeConfig(existing, file, entries, remove)
+  if (change.changed) {
+    try {
+      await mkdir(dirname(file), {recursive: true})
+      const temporary = `${file}.kvcloud-${process.pid}.tmp`
+      await writeFile(temporary, text)
+      await rename(temporary, file)
+    } catch (error) {
+      throw new UnavailableError(`Cannot write the runtime config ${file}: ${(error as Error).message}`)
+    }
+  }
+  return change
+}
+
+/** The `spin up` line to copy, with paths relative to `cwd` when that is shorter. */
+export function spinUpCommand(manifestFile: string, runtimeConfigFile: string, cwd: string = process.cwd()): string {
+  const show = (path: string) => {
+    const rel = relative(cwd, path)
+    return rel !== '' && !isAbsolute(rel) && rel.length < path.length ? rel : path
+  }
+  const quote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
+  const parts = ['spin', 'up']
+  if (resolve(dirname(manifestFile)) !== resolve(cwd) || !manifestFile.endsWith('spin.toml')) parts.push('-f', quote(show(manifestFile)))
+  parts.push('--runtime-config-file', quote(show(runtimeConfigFile)))
+  return parts.join(' ')
+}
+
+/**
+ * Where deploy last wrote each app's runtime config, so `link` and `unlink` on the local backend can
+ * rewrite it too. A small JSON file in kvcloud's data folder; the local backend's catalog does not
+ * know about manifests.
+ */
+export class RuntimeConfigRegistry {
+  private constructor(private readonly file: string, private readonly apps: Map<string, RegisteredApp>) {}
+
+  static fileIn(home: string): string {
+    return join(home, 'runtime-configs.json')
+  }
+
+  static async open(home: string): Promise<RuntimeConfigRegistry> {
+    const file = RuntimeConfigRegistry.fileIn(home)
+    const apps = new Map<string, RegisteredApp>()
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as {apps?: unknown}
+      for (const entry of Array.isArray(parsed.apps) ? parsed.apps : []) {
+        if (isTable(entry) && typeof entry.app === 'string' && typeof entry.runtimeConfig === 'string' && typeof entry.manifest === 'string') {
+          apps.set(entry.app, {runtimeConfig: entry.runtimeConfig, manifest: entry.manifest})
+        }
+      }
+    } catch {
+      // Missing or unreadable: the next deploy writes it again; until then link only prints a hint.
+    }
+    return new RuntimeConfigRegistry(file, apps)
+  }
+
+  lookup(app: string): RegisteredApp | undefined {
+    return this.apps.get(app)
+  }
+
+  async remember(app: string, entry: RegisteredApp): Promise<void> {
+    this.apps.set(app, entry)
+    await this.save()
+  }
+
+  async forget(app: string): Promise<void> {
+    if (this.apps.delete(app)) await this.save()
+  }
+
+  private async save(): Promise<void> {
+    const temporary = `${this.file}.${process.pid}.tmp`
+    const apps = [...this.apps].map(([app, entry]) => ({app, ...entry}))
+    await mkdir(dirname(this.file), {recursive: true})
+    await writeFile(temporary, JSON.stringify({apps}, null, 2) + '\n')
+    await rename(temporary, this.file)
+  }
+}
+
+export interface RegisteredApp {
+  runtimeConfig: string
+  manifest: string
+}

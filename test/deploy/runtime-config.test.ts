@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parse as parseToml} from 'smol-toml'
+import {InvalidInputError} from '../../src/lib/errors.js'
+import {
+  renderRuntimeConfig,
+  runtimeConfigPath,
+  RuntimeConfigRegistry,
+  spinUpCommand,
+  storePathFor,
+  updateRuntimeConfig,
+} from '../../src/lib/runtime-config.js'
+
+/** smol-toml builds null-prototype tables; compare plain data. */
+const parse = (text: string) => JSON.parse(JSON.stringify(parseToml(text))) as unknown
+
+const FILE = '/apps/shop/runtime-config.toml'
+const entry = (label: string, store: string, storeFile = `/home/me/.kvcloud/stores/${store}.db`) => ({label, store, storeFile})
+
+describe('runtime config: content', () => {
+  it('writes one spin table per label, with a path relative to the file', () => {
+    const {text, change} = renderRuntimeConfig(undefined, FILE, [entry('default', 'case-a', '/apps/shop/.kv/a.db'), entry('promptstore', 'case-b', '/data/b.db')])
+    assert.deepEqual(parse(text), {
+      key_value_store: {
+        default: {type: 'spin', path: '.kv/a.db'},
+        promptstore: {type: 'spin', path: '../../data/b.db'},
+      },
+    })
+    assert.match(text, /^\[key_value_store\.default\]\n# Managed by kvcloud: key value store "case-a"\./)
+    assert.deepEqual(change.written, ['default', 'promptstore'])
+    assert.equal(change.changed, true)
+  })
+
+  it("keeps the user's other entries and comments as written, and rewrites only its own table on a relink", () => {
+    const original = [
+      '# my settings',
+      '[key_value_store.cache]',
+      'type = "redis"   # local redis',
+      'url = "redis://localhost"',
+      '',
+      '[sqlite_database.default]',
+      'type = "spin"',
+      'path = "db.sqlite"',
+      '',
+    ].join('\n')
+    const first = renderRuntimeConfig(original, FILE, [entry('promptstore', 'case-a')]).text
+    assert.ok(first.startsWith(original), 'the original text is kept verbatim')
+    const relinked = renderRuntimeConfig(first, FILE, [entry('promptstore', 'case-b')])
+    assert.equal(relinked.text, first.replace(/case-a/g, 'case-b'))
+    const again = renderRuntimeConfig(relinked.text, FILE, [entry('promptstore', 'case-b')])
+    assert.equal(again.change.changed, false)
+  })
+
+  it('rewrites a spin table of the same label in place, keeping what follows it', () => {
+    const original = '[key_value_store.promptstore]\ntype = "spin"\npath = "old.db"\n\n[key_value_store.other]\ntype = "spin"\n'
+    const {text} = renderRuntimeConfig(original, FILE, [entry('promptstore', 'case-a', '/apps/shop/new.db')])
+    assert.equal(
+      text,
+      '[key_value_store.promptstore]\n# Managed by kvcloud: key value store "case-a". kvcloud deploy and kvcloud link rewrite this table.\ntype = "spin"\npath = "new.db"\n\n[key_value_store.other]\ntype = "spin"\n',
+    )
+  })
+
+  it("leaves a label the user configured with another store type alone and says so", () => {
+    const original = '[key_value_store.cache]\ntype = "redis"\nurl = "redis://localhost"\n'
+    const {text, change} = renderRuntimeConfig(original, FILE, [entry('cache', 'case-a')])
+    assert.equal(text, original)
+    assert.deepEqual(change.keptUserEntries, [{label: 'cache', type: 'redis'}])
+    assert.deepEqual(change.written, [])
+    assert.equal(change.changed, false)
+  })
+
+  it('handles tables written in other shapes by rewriting the document, entries intact', () => {
+    const original = 'key_value_store = { promptstore = { type = "spin", path = "x.db" } }\n[other]\nkeep = 1\n'
+    const {text} = renderRuntimeConfig(original, FILE, [entry('promptstore', 'case-a', '/apps/shop/y.db')])
+    assert.deepEqual(parse(text), {other: {keep: 1}, key_value_store: {promptstore: {type: 'spin', path: 'y.db'}}})
+  })
+
+  it('removes only the tables kvcloud wrote', () => {
+    const original = '[key_value_store.mine]\ntype = "spin"\npath = "mine.db"\n'
+    const written = renderRuntimeConfig(original, FILE, [entry('promptstore', 'case-a')]).text
+    const {text, change} = renderRuntimeConfig(written, FILE, [], ['promptstore', 'mine'])
+    assert.deepEqual(change.removed, ['promptstore'])
+    assert.equal(text, original)
+  })
+
+  it('refuses a broken file with its name and line, and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvcloud-rc-'))
+    try {
+      const file = join(dir, 'runtime-config.toml')
+      writeFileSync(file, '[key_value_store.a]\ntype = "spin\n')
+      await assert.rejects(updateRuntimeConfig(file, [entry('a', 'x')]), (error: unknown) => {
+        assert.ok(error instanceof InvalidInputError)
+        assert.match(error.message, new RegExp(`^Invalid runtime config ${file}, line 2: not valid TOML`))
+        return true
+      })
+      assert.equal(readFileSync(file, 'utf8'), '[key_value_store.a]\ntype = "spin\n')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('runtime config: files and paths', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kvcloud-rc-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('defaults to runtime-config.toml beside the manifest; --runtime-config is relative to the working directory', () => {
+    assert.equal(runtimeConfigPath('/apps/shop/spin.toml', undefined), '/apps/shop/runtime-config.toml')
+    assert.equal(runtimeConfigPath('/apps/shop/spin.toml', 'conf/rc.toml', '/work'), '/work/conf/rc.toml')
+  })
+
+  it('uses the absolute path when no relative one exists', () => {
+    assert.equal(storePathFor('/a/rc.toml', '/a/b/c.db'), 'b/c.db')
+    assert.equal(storePathFor('/a/rc.toml', '/a'), '/a')
+  })
+
+  it('creates, then updates the file on disk', async () => {
+    const file = join(dir, 'nested', 'rc.toml')
+    const first = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
+    assert.equal(first.changed, true)
+    assert.deepEqual(parse(readFileSync(file, 'utf8')), {key_value_store: {default: {type: 'spin', path: '../a.db'}}})
+    const second = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
+    assert.equal(second.changed, false)
+  })
+
+  it('prints the spin up line with short paths', () => {
+    assert.equal(spinUpCommand('/apps/shop/spin.toml', '/apps/shop/runtime-config.toml', '/apps/shop'), 'spin up --runtime-config-file runtime-config.toml')
+    assert.equal(
+      spinUpCommand('/apps/shop/spin.toml', '/apps/shop/runtime-config.toml', '/apps'),
+      'spin up -f shop/spin.toml --runtime-config-file shop/runtime-config.toml',
+    )
+    assert.equal(spinUpCommand('/my apps/x.toml', '/my apps/rc.toml', '/my apps'), 'spin up -f x.toml --runtime-config-file rc.toml')
+  })
+
+  it('remembers where each app keeps its runtime config, across runs', async () => {
+    const registry = await RuntimeConfigRegistry.open(dir)
+    assert.equal(registry.lookup('shop'), undefined)
+    await registry.remember('shop', {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
+    await registry.remember('__proto__', {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+    const reopened = await RuntimeConfigRegistry.open(dir)
+    assert.deepEqual(reopened.lookup('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
+    assert.deepEqual(reopened.lookup('__proto__'), {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+    await reopened.forget('shop')
+    assert.equal((await RuntimeConfigRegistry.open(dir)).lookup('shop'), undefined)
+    assert.ok(existsSync(RuntimeConfigRegistry.fileIn(dir)))
+  })
+})
