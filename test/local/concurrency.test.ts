@@ -54,7 +54,7 @@ describe('many writers on one local store', function () {
     })()
 
     const writers = 8
-    const perWriter = 250
+    const perWriter = 500
     const results = await Promise.all(Array.from({length: writers}, (_, w) => runWriter([home, 'busy', `w${w}`, String(perWriter)])))
     stop = true
     await spinLoop
