@@ -1,0 +1,106 @@
+// What travels between HttpBackend and the kvcloud server: how a pair is written in JSON, how
+// NDJSON streams are cut into lines, and how names become URL path segments. Shared by both ends
+// so they cannot drift apart.
+import {isUtf8} from 'node:buffer'
+import type {Pair, StoreTarget} from '../backend.js'
+import {InvalidInputError, TooLargeError} from '../errors.js'
+
+/** A pair in JSON: the value as text when it is UTF-8, else base64 (the format of `kv import`). */
+export interface WirePair {
+  key: string
+  value: string
+  base64?: boolean
+}
+
+export const NDJSON = 'application/x-ndjson'
+
+export function encodePair(pair: Pair): WirePair {
+  const bytes = toBuffer(pair.value)
+  return isUtf8(bytes) ? {key: pair.key, value: bytes.toString('utf8')} : {key: pair.key, value: bytes.toString('base64'), base64: true}
+}
+
+export function decodePair(wire: WirePair): Pair {
+  if (!wire.base64) return {key: wire.key, value: Buffer.from(wire.value, 'utf8')}
+  const value = Buffer.from(wire.value, 'base64')
+  // Buffer.from skips characters that are not base64; re-encoding shows whether anything was skipped.
+  if (value.toString('base64') !== wire.value) {
+    throw new InvalidInputError(`The value of key "${wire.key.slice(0, 40)}" is marked base64 but is not valid base64.`)
+  }
+  return {key: wire.key, value}
+}
+
+/** One NDJSON line (with its newline) per pair. */
+export function pairLines(pairs: Pair[]): string {
+  let text = ''
+  for (const pair of pairs) text += JSON.stringify(encodePair(pair)) + '\n'
+  return text
+}
+
+/** The longest line a pair within these limits can take in NDJSON, with room for JSON escapes. */
+export function maxPairLineBytes(limits: {maxKeyBytes: number; maxValueBytes: number}): number {
+  // A value is at worst base64 (4/3) or escaped text (\u00XX: 6 bytes per byte); keys likewise.
+  return 6 * limits.maxKeyBytes + Math.max(Math.ceil(limits.maxValueBytes / 3) * 4, 6 * limits.maxValueBytes) + 64
+}
+
+/**
+ * Cuts a byte stream into lines without holding more than one line (plus one chunk) in memory.
+ * Empty lines are skipped; a line over `maxLineBytes` fails before it is buffered whole.
+ */
+export async function* ndjsonLines(source: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<{text: string; line: number}> {
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let line = 0
+  for await (const chunk of source) {
+    const bytes = toBuffer(chunk)
+    let start = 0
+    for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
+      line++
+      const piece = bytes.subarray(start, end)
+      checkLength(pendingBytes + piece.length, line, maxLineBytes)
+      const whole = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece
+      pending = []
+      pendingBytes = 0
+      start = end + 1
+      const text = whole.toString('utf8').trim()
+      if (text) yield {text, line}
+    }
+    if (start < bytes.length) {
+      const rest = bytes.subarray(start)
+      pendingBytes += rest.length
+      checkLength(pendingBytes, line + 1, maxLineBytes)
+      // Copy: the chunk's memory may be reused by the stream.
+      pending.push(Buffer.from(rest))
+    }
+  }
+  if (pendingBytes > 0) {
+    line++
+    const text = Buffer.concat(pending).toString('utf8').trim()
+    if (text) yield {text, line}
+  }
+}
+
+function checkLength(bytes: number, line: number, maxLineBytes: number): void {
+  if (bytes > maxLineBytes) {
+    throw new TooLargeError(`Line ${line} of the NDJSON body is over ${maxLineBytes} bytes, longer than any pair within the limits can be.`)
+  }
+}
+
+/** A name or key as one URL path segment: every reserved character, "/" and "%" included, is escaped. */
+export function pathSegment(text: string): string {
+  try {
+    return encodeURIComponent(text)
+  } catch {
+    throw new InvalidInputError(`${JSON.stringify(text)} is not valid UTF-8 text.`)
+  }
+}
+
+/** The path under which a target's pairs live. */
+export function targetPath(target: StoreTarget): string {
+  return 'store' in target
+    ? `/api/key-value-stores/${pathSegment(target.store)}`
+    : `/api/apps/${pathSegment(target.app)}/labels/${pathSegment(target.label)}`
+}
+
+export function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}

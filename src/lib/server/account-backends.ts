@@ -1,0 +1,45 @@
+import type {Backend, Limits} from '../backend.js'
+import {LocalBackend} from '../local/local-backend.js'
+import type {Account, AccountRegistry} from './accounts.js'
+
+/**
+ * One LocalBackend per account, opened on first use at `<data>/accounts/<id>/` and kept open.
+ * The server adds no rules of its own: each account's stores, apps and links behave exactly as
+ * the local backend's do, and an account cannot name another's store because it is not there.
+ */
+export class AccountBackends {
+  private readonly open = new Map<number, Backend>()
+  private readonly importQueues = new Map<number, Promise<unknown>>()
+
+  constructor(private readonly registry: AccountRegistry, private readonly limits: Limits) {}
+
+  forAccount(account: Account): Backend {
+    let backend = this.open.get(account.id)
+    if (!backend) {
+      backend = LocalBackend.open({home: this.registry.accountHome(account), limits: this.limits})
+      this.open.set(account.id, backend)
+    }
+    return backend
+  }
+
+  /**
+   * Runs an account's imports one after another. An import stages pairs on the store file's
+   * connection while its body streams in, so two at once on one backend must not interleave.
+   */
+  serializeImport<T>(account: Account, work: () => Promise<T>): Promise<T> {
+    const previous = this.importQueues.get(account.id) ?? Promise.resolve()
+    const run = previous.then(work, work)
+    const settled = run.then(() => undefined, () => undefined)
+    this.importQueues.set(account.id, settled)
+    void settled.then(() => {
+      if (this.importQueues.get(account.id) === settled) this.importQueues.delete(account.id)
+    })
+    return run
+  }
+
+  async closeAll(): Promise<void> {
+    const backends = [...this.open.values()]
+    this.open.clear()
+    await Promise.all(backends.map((backend) => backend.close()))
+  }
+}

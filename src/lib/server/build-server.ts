@@ -1,0 +1,161 @@
+import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions} from 'fastify'
+import {KvError, UnauthorizedError} from '../errors.js'
+import {NDJSON} from '../remote/wire.js'
+import {AccountBackends} from './account-backends.js'
+import {AccountRegistry, type Account} from './accounts.js'
+import {appRoutes} from './app-routes.js'
+import {resolveServerLimits, type ServerLimits} from './limits.js'
+import {pairRoutes} from './pair-routes.js'
+import {storeRoutes} from './store-routes.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The account whose token came with the request (set for every /api route). */
+    account: Account | null
+  }
+}
+
+export const SERVER_VERSION = 1
+
+export interface ServerOptions {
+  /** Holds server.db (accounts, token hashes) and accounts/<id>/ (each account's stores). */
+  dataDir: string
+  limits?: Partial<ServerLimits>
+  /** Fastify's logger option: false, true (JSON lines on stdout), or pino options such as {level, stream}. */
+  logger?: FastifyServerOptions['logger']
+}
+
+/** What route plugins need; they hold no state of their own. */
+export interface ServerContext {
+  limits: ServerLimits
+  backends: AccountBackends
+}
+
+/**
+ * The kvcloud server: the Backend interface over HTTP, Fermyon Cloud's paths and bodies where
+ * they exist, kvcloud's extensions under a store's path for the rest. `listen()` is the caller's.
+ */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const limits = resolveServerLimits(options.limits)
+  const registry = AccountRegistry.open(options.dataDir)
+  const backends = new AccountBackends(registry, limits)
+  const context: ServerContext = {limits, backends}
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    logController: new OneLinePerRequest(),
+    bodyLimit: limits.maxRequestBytes,
+    // Keys travel in a wildcard segment; names (app names up to 128 characters) in params.
+    routerOptions: {maxParamLength: 2048},
+    // The token is the client's identity; a request id from outside would only confuse the log.
+    requestIdHeader: false,
+    // Close idle keep-alive connections on shutdown; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+  })
+
+  app.decorateRequest('account', null)
+
+  app.addContentTypeParser('application/octet-stream', {parseAs: 'buffer'}, (_request, body, done) => done(null, body))
+  // Imports stream: the route reads the body itself, line by line, within its own limits.
+  app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url !== '/api' && !request.url.startsWith('/api/')) return
+    request.account = authenticate(registry, request.headers.authorization)
+  })
+
+  app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({detail: `No route for ${request.method} ${request.url.split('?')[0]}`})
+  })
+
+  app.get('/healthz', async () => ({status: 'ok'}))
+  app.get('/api/whoami', async (request) => ({
+    account: request.account!.name,
+    serverVersion: SERVER_VERSION,
+    limits: {maxKeyBytes: limits.maxKeyBytes, maxValueBytes: limits.maxValueBytes, maxRequestBytes: limits.maxRequestBytes, maxImportBytes: limits.maxImportBytes},
+  }))
+
+  void app.register(storeRoutes, context)
+  void app.register(pairRoutes, {...context, prefix: '/api/key-value-stores/:store'})
+  void app.register(pairRoutes, {...context, prefix: '/api/apps/:app/labels/:label'})
+  void app.register(appRoutes, context)
+
+  app.addHook('onClose', async () => {
+    await backends.closeAll()
+    registry.close()
+  })
+  return app
+}
+
+function authenticate(registry: AccountRegistry, header: string | undefined): Account {
+  const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header ?? '')
+  if (!match) throw new UnauthorizedError('Missing bearer token: send the header "Authorization: Bearer TOKEN".')
+  const account = registry.authenticate(match[1]!)
+  if (!account) throw new UnauthorizedError('The token is not valid: it is unknown or has been revoked.')
+  return account
+}
+
+function sendError(error: FastifyError | KvError, request: FastifyRequest, reply: FastifyReply, limits: ServerLimits): void {
+  if (error instanceof KvError) {
+    if (error.kind === 'unavailable') {
+      // Storage trouble names server-side files: the operator's log gets it, the client a summary.
+      request.log.error({err: error}, 'storage failure')
+      void reply.code(503).send({detail: 'The server cannot use its storage right now; its log has the details.'})
+      return
+    }
+    if (error.kind === 'unauthorized') void reply.header('www-authenticate', 'Bearer')
+    const hints = error.kind === 'too-large'
+      // The client's hint names its own config; on a server the operator sets the limits.
+      ? [`This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes; its operator sets them with "kvcloud server start".`]
+      : error.hints
+    void reply.code(error.httpStatus).send({detail: error.message, ...(hints.length > 0 ? {hints} : {})})
+    return
+  }
+  const fastifyError = error as FastifyError
+  if (fastifyError.validation) {
+    const errors: Record<string, string[]> = {}
+    for (const problem of fastifyError.validation) {
+      const missing = (problem.params as {missingProperty?: string}).missingProperty
+      const path = problem.instancePath.split('/').filter(Boolean)
+      if (missing) path.push(missing)
+      const field = path.length > 0 ? path.join('.') : (fastifyError.validationContext ?? 'body')
+      ;(errors[field] ??= []).push(missing ? 'is required' : (problem.message ?? 'is invalid'))
+    }
+    void reply.code(400).send({title: `The request ${fastifyError.validationContext ?? 'body'} is not valid.`, errors})
+    return
+  }
+  const status = fastifyError.statusCode ?? 500
+  if (status === 413) {
+    void reply.code(413).send({detail: `The request body is larger than this server's limit for ${request.method} ${request.routeOptions.url ?? 'this route'} (${request.routeOptions.bodyLimit ?? limits.maxRequestBytes} bytes).`})
+    return
+  }
+  if (status >= 400 && status < 500) {
+    void reply.code(status).send({detail: fastifyError.message})
+    return
+  }
+  request.log.error({err: error}, 'request failed')
+  void reply.code(500).send({detail: 'The server failed to handle the request; its log has the details.'})
+}
+
+/** One structured line per request (method, path, status, time, account); never a header. */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override routeNotFound(): void {}
+
+  override defaultErrorLog(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTime: Math.round(reply.elapsedTime * 100) / 100,
+      ...(request.account ? {account: request.account.name} : {}),
+      ...(error ? {err: error} : {}),
+    }
+    if (error) reply.log.error(line, 'request errored')
+    else reply.log.info(line, 'request')
+  }
+}

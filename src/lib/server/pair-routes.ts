@@ -1,0 +1,182 @@
+import {Readable} from 'node:stream'
+import type {FastifyInstance, FastifyRequest} from 'fastify'
+import type {Pair, StoreTarget} from '../backend.js'
+import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
+import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
+import type {ServerContext} from './build-server.js'
+import type {ServerLimits} from './limits.js'
+import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
+
+type TargetParams = {store?: string; app?: string; label?: string; '*'?: string}
+
+const IMPORT_BATCH = 1000
+const EXPORT_CHUNK_PAIRS = 1000
+
+/**
+ * kvcloud's extensions for what Fermyon's API lacks, registered twice: under a store
+ * (`/api/key-value-stores/{store}`) and under an app's label (`/api/apps/{app}/labels/{label}`).
+ * Keys are the rest of the path after `/keys/`, percent-encoded, so any key (`/` included) fits.
+ */
+export async function pairRoutes(app: FastifyInstance, {backends, limits}: ServerContext): Promise<void> {
+  const backendOf = (request: FastifyRequest) => backends.forAccount(request.account!)
+
+  app.get<{Params: TargetParams; Querystring: {prefix?: string; cursor?: string; limit?: number}}>(
+    '/keys',
+    {schema: {querystring: keyListQuery}},
+    async (request) => {
+      const page = await backendOf(request).listKeys(targetOf(request.params), request.query)
+      return {keys: page.items, ...(page.next ? {next: page.next} : {})}
+    },
+  )
+
+  app.get<{Params: TargetParams}>('/keys/*', async (request, reply) => {
+    const value = await backendOf(request).getValue(targetOf(request.params), request.params['*'] ?? '')
+    return reply.type('application/octet-stream').send(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+  })
+
+  app.put<{Params: TargetParams; Body: Buffer | string | undefined}>(
+    '/keys/*',
+    {bodyLimit: limits.maxValueBytes},
+    async (request, reply) => {
+      const body = request.body ?? Buffer.alloc(0)
+      if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+        return reply.code(415).send({detail: 'Send the value as the raw request body with "Content-Type: application/octet-stream".'})
+      }
+      const value = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+      await backendOf(request).setValues(targetOf(request.params), [{key: request.params['*'] ?? '', value}])
+      return reply.code(204).send()
+    },
+  )
+
+  app.delete<{Params: TargetParams}>('/keys/*', async (request) => ({
+    deleted: await backendOf(request).deleteKeys(targetOf(request.params), [request.params['*'] ?? '']),
+  }))
+
+  app.post<{Params: TargetParams; Body: {pairs: WirePair[]}}>('/pairs', {schema: {body: pairsBody}}, async (request, reply) => {
+    await backendOf(request).setValues(targetOf(request.params), request.body.pairs.map(decodePair))
+    return reply.code(204).send()
+  })
+
+  app.post<{Params: TargetParams; Body: {keys: string[]}}>('/delete-keys', {schema: {body: deleteKeysBody}}, async (request) => ({
+    deleted: await backendOf(request).deleteKeys(targetOf(request.params), request.body.keys),
+  }))
+
+  app.post<{Params: TargetParams; Body: unknown}>('/import', async (request, reply) => {
+    const body = request.body
+    if (!(body instanceof Readable)) {
+      return reply.code(415).send({detail: `Send the pairs as ${NDJSON}: one {"key","value","base64"?} object per line.`})
+    }
+    const declared = Number(request.headers['content-length'])
+    if (declared > limits.maxImportBytes) {
+      void reply.header('connection', 'close')
+      throw importTooLarge(limits)
+    }
+    const account = request.account!
+    const backend = backendOf(request)
+    const target = targetOf(request.params)
+    const validate = request.compileValidationSchema(wirePairSchema)
+    try {
+      const {count} = await backends.serializeImport(account, () =>
+        backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors))))
+      return {count}
+    } catch (error) {
+      // Read what the client is still sending, so it gets this answer rather than a reset connection.
+      if (!(error instanceof TooLargeError)) await drain(body, limits.maxImportBytes)
+      else void reply.header('connection', 'close')
+      throw error
+    }
+  })
+
+  app.get<{Params: TargetParams}>('/export', async (request, reply) => {
+    const iterator = backendOf(request).exportPairs(targetOf(request.params))[Symbol.asyncIterator]()
+    // The first step runs before any byte is sent, so a missing store is still a clean 404.
+    const first = await iterator.next()
+    return reply.type(NDJSON).send(Readable.from(exportChunks(first, iterator), {objectMode: false}))
+  })
+}
+
+function targetOf(params: TargetParams): StoreTarget {
+  return params.store !== undefined ? {store: params.store} : {app: params.app ?? '', label: params.label ?? ''}
+}
+
+async function* pairBatches(
+  body: Readable,
+  limits: ServerLimits,
+  check: (pair: unknown) => string | undefined,
+): AsyncGenerator<Pair[]> {
+  let batch: Pair[] = []
+  for await (const {text, line} of ndjsonLines(counted(body, limits), maxPairLineBytes(limits))) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new InvalidInputError(`Line ${line} of the import is not valid JSON: ${(error as Error).message}`)
+    }
+    const problem = check(parsed)
+    if (problem) throw new InvalidInputError(`Line ${line} of the import: ${problem}. Each line is {"key","value","base64"?}.`)
+    try {
+      batch.push(decodePair(parsed as WirePair))
+    } catch (error) {
+      throw new InvalidInputError(`Line ${line} of the import: ${(error as Error).message}`)
+    }
+    if (batch.length >= IMPORT_BATCH) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
+}
+
+/** The request body's chunks, failing once more than the import limit has arrived. */
+async function* counted(body: Readable, limits: ServerLimits): AsyncGenerator<Buffer> {
+  let total = 0
+  // Leaving early must not destroy the request: the error answer still has to go out on it.
+  for await (const chunk of body.iterator({destroyOnReturn: false})) {
+    total += (chunk as Buffer).length
+    if (total > limits.maxImportBytes) throw importTooLarge(limits)
+    yield chunk as Buffer
+  }
+}
+
+function importTooLarge(limits: ServerLimits): KvError {
+  return new TooLargeError(`The import is larger than this server's limit of ${limits.maxImportBytes} bytes.`, [
+    'Split the file and import the parts one after another.',
+  ])
+}
+
+function drain(body: Readable, maxBytes: number): Promise<void> {
+  if (body.readableEnded || body.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    let seen = 0
+    body.on('data', (chunk: Buffer) => {
+      seen += chunk.length
+      if (seen > maxBytes) body.destroy()
+    })
+    body.once('end', resolve)
+    body.once('close', resolve)
+    body.once('error', () => resolve())
+    body.resume()
+  })
+}
+
+function ajvMessage(errors: Array<{instancePath: string; message?: string; params: Record<string, unknown>}> | null | undefined): string {
+  const first = errors?.[0]
+  if (!first) return 'not a valid pair'
+  if (typeof first.params.missingProperty === 'string') return `"${first.params.missingProperty}" is missing`
+  if (typeof first.params.additionalProperty === 'string') return `"${first.params.additionalProperty}" is not allowed`
+  const field = first.instancePath.replace(/^\//, '')
+  return field ? `"${field}" ${first.message ?? 'is invalid'}` : (first.message ?? 'is invalid')
+}
+
+async function* exportChunks(first: IteratorResult<Pair>, iterator: AsyncIterator<Pair>): AsyncGenerator<string> {
+  let text = ''
+  let count = 0
+  for (let step = first; !step.done; step = await iterator.next()) {
+    text += JSON.stringify(encodePair(step.value)) + '\n'
+    if (++count % EXPORT_CHUNK_PAIRS === 0 || text.length > 1024 * 1024) {
+      yield text
+      text = ''
+    }
+  }
+  if (text) yield text
+}
