@@ -1,0 +1,356 @@
+import {Readable} from 'node:stream'
+import {Pool, interceptors, type Dispatcher} from 'undici'
+import type {
+  AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
+  LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
+} from '../backend.js'
+import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
+import {validateKey, validateValue} from '../validation.js'
+import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
+
+export interface HttpBackendOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:3000 (a path prefix is kept). */
+  url: string
+  token: string
+  /** The user's key and value limits, checked before anything is sent. */
+  limits: Limits
+  /** Retries of idempotent requests after a dropped connection or a 502/503/504/429. */
+  retries?: {maxRetries?: number; minTimeoutMs?: number}
+  connectTimeoutMs?: number
+  /** How long to wait for an answer to an ordinary request. */
+  requestTimeoutMs?: number
+  /** Test hook: send requests through this dispatcher instead of the built-in pool. */
+  dispatcher?: Dispatcher
+}
+
+interface WireStore {
+  name: string
+  links: Array<{label: string; appId: string; appName?: string}>
+  createdAt: string
+}
+
+interface CallOptions {
+  query?: Record<string, string | number | undefined>
+  json?: unknown
+  body?: Dispatcher.DispatchOptions['body']
+  contentType?: string
+  /** Overrides the answer timeout (imports commit only once the whole body is in). */
+  timeoutMs?: number
+}
+
+const IMPORT_TIMEOUT_MS = 10 * 60_000
+
+/**
+ * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool; idempotent
+ * requests (GET, PUT, DELETE) are retried with backoff after a dropped connection or an overloaded
+ * server, others never; every failure becomes the same typed error the local backend would raise.
+ */
+export class HttpBackend implements Backend {
+  readonly kind = 'remote' as const
+  /** The server's URL as the user should see it. */
+  readonly url: string
+  private readonly basePath: string
+  private readonly pool?: Pool
+  private readonly dispatcher: Dispatcher
+  private readonly requestTimeoutMs: number
+  private account?: string
+
+  private constructor(private readonly options: HttpBackendOptions) {
+    let parsed: URL
+    try {
+      parsed = new URL(options.url)
+    } catch {
+      throw new InvalidInputError(`"${options.url}" is not a URL. Give the server's address, e.g. http://127.0.0.1:3000.`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new InvalidInputError(`"${options.url}" is not an http or https URL. Give the server's address, e.g. http://127.0.0.1:3000.`)
+    }
+    this.basePath = parsed.pathname.replace(/\/+$/, '')
+    this.url = parsed.origin + this.basePath
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher
+    } else {
+      this.pool = new Pool(parsed.origin, {
+        connections: 16,
+        keepAliveTimeout: 10_000,
+        connect: {timeout: options.connectTimeoutMs ?? 5_000},
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: this.requestTimeoutMs,
+      })
+      this.dispatcher = this.pool.compose(interceptors.retry({
+        maxRetries: options.retries?.maxRetries ?? 2,
+        minTimeout: options.retries?.minTimeoutMs ?? 150,
+        timeoutFactor: 3,
+        maxTimeout: 2_000,
+        methods: ['GET', 'HEAD', 'PUT', 'DELETE'],
+        statusCodes: [502, 503, 504, 429],
+        // Hand the last answer over rather than a generic retry error: its body says what went wrong.
+        throwOnError: false,
+      }))
+    }
+  }
+
+  static async connect(options: HttpBackendOptions): Promise<HttpBackend> {
+    return new HttpBackend(options)
+  }
+
+  /** The account the token belongs to; also proves the server is a kvcloud server and takes the token. */
+  async whoami(): Promise<{account: string; limits?: Record<string, number>}> {
+    let answer: {account: string; limits?: Record<string, number>}
+    try {
+      answer = await this.json('GET', '/api/whoami')
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new UnavailableError(`${this.url} does not look like a kvcloud server: it has no /api/whoami.`, [
+          'Check the URL; a kvcloud server is started with "kvcloud server start".',
+        ])
+      }
+      throw error
+    }
+    this.account = answer.account
+    return answer
+  }
+
+  async describe(): Promise<BackendDescription> {
+    const account = this.account ?? (await this.whoami()).account
+    return {kind: 'remote', url: this.url, account}
+  }
+
+  // ---- Stores ----
+
+  async listStores(options: StoreListOptions = {}): Promise<Page<StoreInfo>> {
+    const page = await this.json<{keyValueStores: WireStore[]; next?: string}>('GET', '/api/key-value-stores', {
+      query: {appId: options.app, cursor: options.cursor, limit: options.limit},
+    })
+    return {items: page.keyValueStores.map(fromWireStore), next: page.next}
+  }
+
+  async getStore(name: string): Promise<StoreInfo> {
+    return fromWireStore(await this.json<WireStore>('GET', storePath(name)))
+  }
+
+  async createStore(name: string): Promise<StoreInfo> {
+    return fromWireStore(await this.json<WireStore>('POST', storePath(name), {json: null}))
+  }
+
+  async deleteStore(name: string): Promise<void> {
+    await this.empty('DELETE', storePath(name))
+  }
+
+  async renameStore(name: string, newName: string): Promise<void> {
+    await this.empty('PATCH', `${storePath(name)}/rename`, {json: newName})
+  }
+
+  // ---- Pairs ----
+
+  async getValue(target: StoreTarget, key: string): Promise<Uint8Array> {
+    validateKey(key, this.options.limits)
+    const response = await this.call('GET', `${targetPath(target)}/keys/${pathSegment(key)}`)
+    return new Uint8Array(await response.body.arrayBuffer())
+  }
+
+  async setValues(target: StoreTarget, pairs: Pair[]): Promise<void> {
+    for (const pair of pairs) this.checkPair(pair)
+    await this.empty('POST', `${targetPath(target)}/pairs`, {json: {pairs: pairs.map(encodePair)}})
+  }
+
+  async deleteKeys(target: StoreTarget, keys: string[]): Promise<number> {
+    for (const key of keys) validateKey(key, this.options.limits)
+    return (await this.json<{deleted: number}>('POST', `${targetPath(target)}/delete-keys`, {json: {keys}})).deleted
+  }
+
+  async listKeys(target: StoreTarget, options: KeyListOptions = {}): Promise<Page<string>> {
+    const page = await this.json<{keys: string[]; next?: string}>('GET', `${targetPath(target)}/keys`, {
+      query: {prefix: options.prefix, cursor: options.cursor, limit: options.limit},
+    })
+    return {items: page.keys, next: page.next}
+  }
+
+  /** One streamed NDJSON request however many pairs: the server stages them and commits all or nothing. */
+  async importPairs(target: StoreTarget, batches: AsyncIterable<Pair[]>, options: ImportOptions = {}): Promise<ImportResult> {
+    const checkPair = (pair: Pair) => this.checkPair(pair)
+    async function* body(): AsyncGenerator<Buffer> {
+      let sent = 0
+      for await (const batch of batches) {
+        batch.forEach(checkPair)
+        yield Buffer.from(pairLines(batch), 'utf8')
+        sent += batch.length
+        options.onProgress?.(sent)
+      }
+    }
+    return this.json<ImportResult>('POST', `${targetPath(target)}/import`, {body: Readable.from(body()), contentType: NDJSON, timeoutMs: IMPORT_TIMEOUT_MS})
+  }
+
+  async *exportPairs(target: StoreTarget): AsyncIterable<Pair> {
+    const response = await this.call('GET', `${targetPath(target)}/export`)
+    try {
+      for await (const {text, line} of ndjsonLines(response.body, maxPairLineBytes(this.options.limits) * 64)) {
+        let wire: WirePair
+        try {
+          wire = JSON.parse(text) as WirePair
+        } catch {
+          throw new UnavailableError(`The kvcloud server at ${this.url} sent a damaged export (line ${line} is not JSON).`, ['Try the export again.'])
+        }
+        yield decodePair(wire)
+      }
+    } catch (error) {
+      throw error instanceof KvError ? error : this.networkError(error)
+    } finally {
+      if (!response.body.destroyed) response.body.destroy()
+    }
+  }
+
+  // ---- Apps and links ----
+
+  async listApps(options: PageOptions = {}): Promise<Page<AppInfo>> {
+    const page = await this.json<{items: AppInfo[]; next?: string}>('GET', '/api/apps', {query: {cursor: options.cursor, limit: options.limit}})
+    return {items: page.items, next: page.next}
+  }
+
+  async getApp(name: string): Promise<AppInfo> {
+    return this.json<AppInfo>('GET', appPath(name))
+  }
+
+  async deleteApp(name: string): Promise<void> {
+    await this.empty('DELETE', appPath(name))
+  }
+
+  async linkStore(request: LinkRequest): Promise<LinkResult> {
+    return this.json<LinkResult>('PUT', `${appPath(request.app)}/links/${pathSegment(request.label)}`, {
+      json: {store: request.store, ...(request.replace ? {replace: true} : {})},
+    })
+  }
+
+  async unlinkStore(app: string, label: string): Promise<UnlinkResult> {
+    return this.json<UnlinkResult>('DELETE', `${appPath(app)}/links/${pathSegment(label)}`)
+  }
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    for (const pair of request.seed ?? []) this.checkPair(pair)
+    const {name, ...app} = request.app
+    return this.json<DeployResult>('POST', `${appPath(name)}/deploy`, {
+      json: {...app, links: request.links, ...(request.seed ? {seed: request.seed.map(encodePair)} : {})},
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close()
+  }
+
+  // ---- HTTP ----
+
+  private checkPair(pair: Pair): void {
+    validateKey(pair.key, this.options.limits)
+    validateValue(pair.key, pair.value, this.options.limits)
+  }
+
+  private async json<T>(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
+    const response = await this.call(method, path, options)
+    try {
+      return (await response.body.json()) as T
+    } catch (error) {
+      throw this.networkError(error)
+    }
+  }
+
+  private async empty(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<void> {
+    const response = await this.call(method, path, options)
+    await response.body.dump()
+  }
+
+  /** Sends a request; an answer of 400 or more becomes the matching typed error. */
+  private async call(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = {authorization: `Bearer ${this.options.token}`}
+    let body = options.body
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(options.json)
+    } else if (options.contentType) {
+      headers['content-type'] = options.contentType
+    }
+    let response: Dispatcher.ResponseData
+    try {
+      response = await this.dispatcher.request({
+        origin: this.pool ? undefined : new URL(this.url).origin,
+        method,
+        path: this.basePath + path + queryString(options.query),
+        headers,
+        body,
+        ...(options.timeoutMs ? {headersTimeout: options.timeoutMs} : {}),
+      })
+    } catch (error) {
+      throw this.networkError(error)
+    }
+    if (response.statusCode >= 400) throw await this.errorFrom(response)
+    return response
+  }
+
+  private async errorFrom(response: Dispatcher.ResponseData): Promise<KvError> {
+    const status = response.statusCode
+    let detail = `HTTP ${status}`
+    let hints: string[] = []
+    try {
+      const text = await response.body.text()
+      const body = JSON.parse(text) as {detail?: unknown; hints?: unknown; title?: unknown; errors?: unknown}
+      if (typeof body.detail === 'string') detail = body.detail
+      else if (typeof body.title === 'string') detail = validationMessage(body.title, body.errors)
+      if (Array.isArray(body.hints)) hints = body.hints.filter((hint): hint is string => typeof hint === 'string')
+    } catch {
+      // Not one of our JSON error bodies (a proxy's page, say): the status is all there is.
+    }
+    if (status === 401 || status === 403) {
+      return new UnauthorizedError(`The kvcloud server at ${this.url} refused the token: ${detail}`, [
+        `Run "kvcloud login --url ${this.url} --token TOKEN" with a valid token (or set KVCLOUD_TOKEN); the server's operator creates one with "kvcloud server token create --account NAME".`,
+      ])
+    }
+    if (status >= 500) {
+      return new UnavailableError(`The kvcloud server at ${this.url} could not handle the request: ${detail}`, [
+        'Try again in a moment; if it keeps failing, ask the server\'s operator to look at its log.',
+      ])
+    }
+    return makeError(kindForHttpStatus(status), detail, hints)
+  }
+
+  private networkError(error: unknown): KvError {
+    if (error instanceof KvError) return error
+    const code = (error as {code?: string}).code ?? ''
+    const reason =
+      code === 'ECONNREFUSED' ? 'the connection was refused'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name was not found'
+          : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection could be made in time'
+            : code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? 'it did not answer in time'
+              : code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' ? 'the connection was closed before the answer came'
+                : (error as Error).message
+    return new UnavailableError(`Cannot reach the kvcloud server at ${this.url}: ${reason}.`, [
+      'Check that the server is running ("kvcloud server start") and that the URL is right ("kvcloud login --url URL --token TOKEN" changes it), or pass --local to use the local backend.',
+    ])
+  }
+}
+
+function storePath(name: string): string {
+  return `/api/key-value-stores/${pathSegment(name)}`
+}
+
+function appPath(name: string): string {
+  return `/api/apps/${pathSegment(name)}`
+}
+
+function fromWireStore(store: WireStore): StoreInfo {
+  return {name: store.name, links: store.links.map((l) => ({app: l.appName ?? l.appId, label: l.label})), createdAt: store.createdAt}
+}
+
+function queryString(query: CallOptions['query']): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value))
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+function validationMessage(title: string, errors: unknown): string {
+  if (!errors || typeof errors !== 'object') return title
+  const parts = Object.entries(errors as Record<string, unknown>).map(([field, messages]) =>
+    `${field} ${Array.isArray(messages) ? messages.join(', ') : String(messages)}`)
+  return parts.length > 0 ? `${title} ${parts.join('; ')}` : title
+}
