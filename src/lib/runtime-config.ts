@@ -98,6 +98,9 @@ export function renderRuntimeConfig(
     const section = findSection(lines, label)
     if (section && isManaged(lines, section)) {
       lines = [...lines.slice(0, section.start), ...lines.slice(section.end)]
+      const before = lines[section.start - 1]
+      const after = lines[section.start]
+      if (before !== undefined && before.trim() === '' && (after === undefined || after.trim() === '')) lines.splice(section.start - 1, 1)
       change.removed.push(label)
     }
   }
@@ -157,12 +160,14 @@ function findSection(lines: string[], label: string): Section | undefined {
   if (start === -1) return undefined
   let end = start + 1
   while (end < lines.length && !/^\s*\[/.test(lines[end]!)) end++
+  // Comments and blank lines after the last key belong to whatever the user wrote next: keep them.
+  while (end > start + 1 && /^\s*(?:#.*)?$/.test(lines[end - 1]!)) end--
   return {start, end}
 }
 
-/** One blank line between a rewritten section and the section after it. */
+/** A blank line between a rewritten section and a section that follows it directly. */
 function trailingBlank(lines: string[], section: Section): string[] {
-  return section.end < lines.length ? [''] : []
+  return section.end < lines.length && /^\s*\[/.test(lines[section.end]!) ? [''] : []
 }
 
 function isManaged(lines: string[], section: Section): boolean {

@@ -62,6 +62,15 @@ describe('runtime config: content', () => {
     )
   })
 
+  it('keeps comments the user wrote after a kvcloud table when it is rewritten or removed', () => {
+    const written = renderRuntimeConfig(undefined, FILE, [entry('promptstore', 'case-a')]).text
+    const edited = written + '# my own comment\n[key_value_store.cache]\ntype = "redis"\n'
+    const relinked = renderRuntimeConfig(edited, FILE, [entry('promptstore', 'case-b')]).text
+    assert.equal(relinked, edited.replace(/case-a/g, 'case-b'))
+    const removed = renderRuntimeConfig(relinked, FILE, [], ['promptstore']).text
+    assert.equal(removed, '# my own comment\n[key_value_store.cache]\ntype = "redis"\n')
+  })
+
   it("leaves a label the user configured with another store type alone and says so", () => {
     const original = '[key_value_store.cache]\ntype = "redis"\nurl = "redis://localhost"\n'
     const {text, change} = renderRuntimeConfig(original, FILE, [entry('cache', 'case-a')])

@@ -12,6 +12,8 @@ export interface DeployReport {
   /** The app's revision after this deploy (for a dry run: the revision it would get). */
   revision: number
   labels: Array<{label: string; store: string; action: DeployAction; previousStore?: string}>
+  /** Labels with no store yet (dry run only: a real deploy asks or fails before changing anything). */
+  unanswered: string[]
   /** Still linked, no longer declared by any component; left as they are. */
   unused: AppLink[]
   /** Declared SQLite labels, which kvcloud does not link yet. */
@@ -20,6 +22,8 @@ export interface DeployReport {
   seeded: number
   /** The runtime config file written for `spin up` (local backend only). */
   runtimeConfig?: string
+  /** The command that starts the app with that runtime config. */
+  spinUp?: string
 }
 
 export function reportFromPlan(plan: DeployPlan, seeded: number): DeployReport {
@@ -34,6 +38,7 @@ export function reportFromPlan(plan: DeployPlan, seeded: number): DeployReport {
       action: ACTION_WORDS[entry.action],
       ...(entry.previousStore === undefined ? {} : {previousStore: entry.previousStore}),
     })),
+    unanswered: plan.unanswered,
     unused: plan.unused,
     sqliteLabels: plan.sqliteLabels,
     seeded,
@@ -52,6 +57,7 @@ export function reportFromResult(plan: DeployPlan, result: DeployResult, seeded:
       action: entry.action,
       ...(entry.previousStore === undefined ? {} : {previousStore: entry.previousStore}),
     })),
+    unanswered: [],
     unused: result.unused,
     sqliteLabels: plan.sqliteLabels,
     seeded,

@@ -1,0 +1,56 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../base-command.js'
+import type {AppLink} from '../../lib/backend.js'
+import {InvalidInputError} from '../../lib/errors.js'
+import {PromptCancelledError, Prompter} from '../../lib/prompts.js'
+import {RuntimeConfigRegistry} from '../../lib/runtime-config.js'
+
+export interface AppsDeleteResult {
+  name: string
+  /** The links removed with the app; their stores and data are kept. */
+  links: AppLink[]
+}
+
+export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
+  static override summary = 'Delete an app and its links; its key value stores and their data are kept.'
+  static override description =
+    'Asks for confirmation on a terminal. Without one (scripts, CI) pass --yes; the command never waits for an answer nobody can give.'
+
+  static override examples = ['<%= config.bin %> <%= command.id %> my-app', '<%= config.bin %> <%= command.id %> my-app --yes']
+
+  static override args = {
+    name: Args.string({description: 'Name of the app to delete.', required: true}),
+  }
+
+  static override flags = {
+    yes: Flags.boolean({char: 'y', description: 'Delete without asking for confirmation.'}),
+  }
+
+  public async run(): Promise<AppsDeleteResult> {
+    const {name} = this.args
+    const backend = await this.backend()
+    const app = await backend.getApp(name)
+    if (!this.flags.yes) await this.confirm(name, app.links.length)
+    await backend.deleteApp(name)
+    const description = await backend.describe()
+    if (description.kind === 'local') await (await RuntimeConfigRegistry.open(description.home)).forget(name)
+    this.log(`App "${name}" deleted. Its key value stores and their data are kept.`)
+    return {name, links: app.links}
+  }
+
+  private async confirm(name: string, linkCount: number): Promise<void> {
+    if (!this.interactive) {
+      throw new InvalidInputError(`Deleting app "${name}" needs confirmation, and there is no terminal to ask it on. Nothing was deleted.`, [
+        `To delete it from a script, run: ${this.config.bin} apps delete ${name} --yes`,
+      ])
+    }
+    let confirmed: boolean
+    try {
+      confirmed = await new Prompter().confirmAppDelete(name, linkCount)
+    } catch (error) {
+      if (error instanceof PromptCancelledError) this.error(`Cancelled; app "${name}" was not deleted.`, {exit: 130})
+      throw error
+    }
+    if (!confirmed) this.error(`App "${name}" was not deleted.`, {exit: 1})
+  }
+}
