@@ -1,5 +1,5 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {openDatabase, writeTransaction, type Db} from '../local/sqlite.js'
@@ -67,7 +67,8 @@ export class AccountRegistry {
 
   private constructor(readonly dataDir: string) {
     try {
-      mkdirSync(dataDir, {recursive: true})
+      // Only the server's user may read the stores and token hashes.
+      mkdirSync(dataDir, {recursive: true, mode: 0o700})
     } catch (error) {
       throw new UnavailableError(`Cannot create the server data folder ${dataDir}: ${(error as Error).message}`, [
         'Pass --data with a folder you can write to.',
@@ -91,6 +92,11 @@ export class AccountRegistry {
 
   static open(dataDir: string): AccountRegistry {
     return new AccountRegistry(dataDir)
+  }
+
+  /** Whether a server database exists there (listing and revoking must not create one). */
+  static exists(dataDir: string): boolean {
+    return existsSync(join(dataDir, 'server.db'))
   }
 
   /** Where an account's stores live. */

@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../base-command.js'
+import {defaultServerDataDir, isLoopback, startServer, waitForStopSignal} from '../../lib/server/run.js'
+import {resolveServerLimits, type ServerLimits} from '../../lib/server/limits.js'
+
+export interface ServerStartResult {
+  url: string
+  dataDir: string
+  limits: ServerLimits
+  stoppedBy: string
+}
+
+export default class ServerStart extends BaseCommand<typeof ServerStart> {
+  static override summary = 'Run a kvcloud server that a team shares.'
+  static override description =
+    'Serves key value stores, apps and links over HTTP to "kvcloud login" users; each account sees only its own. ' +
+    'Create tokens with "kvcloud server token create --account NAME". One JSON log line per request goes to stdout. ' +
+    'Ctrl+C (SIGINT) or SIGTERM stops it: new connections are refused, requests in flight finish, databases are closed.\n' +
+    'It listens on 127.0.0.1 (this machine only) unless --host says otherwise; put a TLS proxy in front of it before exposing it.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --port 8080 --data /srv/kvcloud',
+    '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --max-value-bytes 4194304',
+  ]
+
+  static override flags = {
+    host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1'}),
+    port: Flags.integer({char: 'p', description: 'Port to listen on (0 picks a free one).', default: 3000, min: 0, max: 65_535}),
+    data: Flags.string({
+      description: 'Folder for accounts, token hashes and stores [default: <kvcloud data folder>/server].',
+      env: 'KVCLOUD_SERVER_DATA',
+      helpValue: 'DIR',
+    }),
+    'max-key-bytes': Flags.integer({description: 'Largest key, in bytes of UTF-8.', default: 256, min: 1}),
+    'max-value-bytes': Flags.integer({description: 'Largest value, in bytes.', default: 1024 * 1024, min: 1}),
+    'max-request-bytes': Flags.integer({description: 'Largest JSON request body, in bytes.', default: 16 * 1024 * 1024, min: 1024}),
+    'max-import-bytes': Flags.integer({description: 'Largest streamed import, in bytes.', default: 1024 * 1024 * 1024, min: 1024}),
+    'log-level': Flags.option({description: 'Least severe log lines written.', options: ['info', 'warn', 'error', 'silent'] as const, default: 'info'})(),
+  }
+
+  public async run(): Promise<ServerStartResult> {
+    const {host, port} = this.flags
+    const dataDir = this.flags.data ?? defaultServerDataDir()
+    const limits = resolveServerLimits({
+      maxKeyBytes: this.flags['max-key-bytes'],
+      maxValueBytes: this.flags['max-value-bytes'],
+      maxRequestBytes: this.flags['max-request-bytes'],
+      maxImportBytes: this.flags['max-import-bytes'],
+    })
+    const server = await startServer({host, port, dataDir, limits, logger: {level: this.flags['log-level']}})
+    // Written even under --json: a script that passed --port 0 needs the address.
+    process.stderr.write(`kvcloud server listening on ${server.url} (data in ${dataDir}). Press Ctrl+C to stop.\n`)
+    if (!isLoopback(host)) {
+      process.stderr.write(
+        `Note: ${host} is reachable from other machines. Tokens travel in clear text over plain HTTP; put a TLS proxy in front of the server.\n`,
+      )
+    }
+    const signal = await waitForStopSignal((second) => {
+      process.stderr.write(`Received ${second} again: stopping now without waiting for requests in flight.\n`)
+      process.exit(1)
+    })
+    process.stderr.write(`Received ${signal}: finishing requests in flight, then stopping.\n`)
+    await server.close()
+    process.stderr.write('kvcloud server stopped.\n')
+    return {url: server.url, dataDir, limits, stoppedBy: signal}
+  }
+}

@@ -1,0 +1,40 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../../base-command.js'
+import {NotFoundError} from '../../../lib/errors.js'
+import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
+import {defaultServerDataDir} from '../../../lib/server/run.js'
+
+export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRevoke> {
+  static override summary = 'Revoke an API token: requests that carry it get 401 from then on.'
+  static override description = 'Takes effect at once, on a running server too. The account and its stores stay.'
+  static override examples = ['<%= config.bin %> <%= command.id %> tok_3f9a1c2b7d4e']
+
+  static override args = {
+    id: Args.string({description: 'Token id, as "server token list" shows it.', required: true}),
+  }
+
+  static override flags = {
+    data: Flags.string({description: 'The server\'s data folder [default: <kvcloud data folder>/server].', env: 'KVCLOUD_SERVER_DATA', helpValue: 'DIR'}),
+  }
+
+  public async run(): Promise<TokenInfo & {alreadyRevoked: boolean}> {
+    const dataDir = this.flags.data ?? defaultServerDataDir()
+    if (!AccountRegistry.exists(dataDir)) {
+      throw new NotFoundError(`No token found with id "${this.args.id}": there is no kvcloud server data in ${dataDir}.`, [
+        'Pass --data with the folder the server uses.',
+      ])
+    }
+    const registry = AccountRegistry.open(dataDir)
+    try {
+      const result = registry.revokeToken(this.args.id)
+      this.log(
+        result.alreadyRevoked
+          ? `Token ${result.id} of account "${result.account}" was already revoked (${result.revokedAt})`
+          : `Token ${result.id} of account "${result.account}" revoked`,
+      )
+      return result
+    } finally {
+      registry.close()
+    }
+  }
+}
