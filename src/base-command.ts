@@ -45,7 +45,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The backend for this run, resolved on first use. */
   protected backend(): Promise<Backend> {
-    this.backendPromise ??= resolveBackend({forceLocal: this.flags.local})
+    this.backendPromise ??= resolveBackend({forceLocal: this.flags.local}).then((backend) => {
+      // Say so when a command goes to a shared server rather than this machine's stores.
+      if (backend.kind === 'remote' && 'url' in backend) this.note(`Using the kvcloud server at ${backend.url}`)
+      return backend
+    })
     return this.backendPromise
   }
 
