@@ -1,0 +1,65 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../base-command.js'
+import type {StoreLink} from '../../lib/backend.js'
+import {InvalidInputError} from '../../lib/errors.js'
+import {chalk} from '../../lib/output.js'
+import {deleteQuestion, deleteWarning} from '../../lib/render/delete-warning.js'
+
+export interface KvDeleteResult {
+  name: string
+  /** The links removed along with the store. */
+  links: StoreLink[]
+}
+
+export default class KvDelete extends BaseCommand<typeof KvDelete> {
+  static override summary = 'Delete a key value store, its data and its links.'
+  static override description =
+    'Asks you to type the store name to confirm. Without a terminal (scripts, CI) pass --yes; the command never waits for an answer nobody can give.'
+
+  static override examples = ['<%= config.bin %> <%= command.id %> my-store', '<%= config.bin %> <%= command.id %> my-store --yes']
+
+  static override args = {
+    name: Args.string({description: 'Name of the key value store to delete.', required: true}),
+  }
+
+  static override flags = {
+    yes: Flags.boolean({char: 'y', description: 'Delete without asking for confirmation.'}),
+  }
+
+  public async run(): Promise<KvDeleteResult> {
+    const {name} = this.args
+    const backend = await this.backend()
+    const store = await backend.getStore(name)
+    if (!this.flags.yes) await this.confirm(name, store.links.length > 0 ? deleteWarning(store) : [])
+    await backend.deleteStore(name)
+    this.log(`Key value store "${name}" deleted`)
+    return {name, links: store.links}
+  }
+
+  private async confirm(name: string, warning: string[]): Promise<void> {
+    if (!this.interactive) {
+      throw new InvalidInputError(`Deleting key value store "${name}" needs confirmation, and there is no terminal to ask it on. Nothing was deleted.`, [
+        `To delete it from a script, run: kvcloud kv delete ${name} --yes`,
+      ])
+    }
+    // Under --json stdout carries the result, so the question goes to stderr.
+    const output = this.jsonEnabled() ? process.stderr : process.stdout
+    for (const line of warning) output.write(line + '\n')
+    const {input} = await import('@inquirer/prompts')
+    let answer: string
+    try {
+      answer = await input({message: deleteQuestion(name)}, {output})
+    } catch (error) {
+      if ((error as Error).name === 'ExitPromptError') this.cancel(`Cancelled; key value store "${name}" was not deleted.`, 130)
+      throw error
+    }
+    if (answer.trim() !== name) this.cancel(`You typed "${answer.trim()}", not "${name}"; key value store "${name}" was not deleted.`, 1)
+  }
+
+  /** The person said no: one line on stderr, the store untouched, a non-zero exit. */
+  private cancel(message: string, exitCode: number): never {
+    if (this.jsonEnabled()) this.logJson({error: {kind: 'cancelled', message, exitCode}})
+    process.stderr.write(`${chalk.red('Error:')} ${message}\n`)
+    return this.exit(exitCode)
+  }
+}

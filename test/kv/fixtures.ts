@@ -1,0 +1,53 @@
+import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
+import {runCli, tempHome, type CliResult} from '../helpers/cli.js'
+
+/** Opens the local backend of a test home in this process, for setting up and checking state. */
+export async function withBackend<T>(home: string, work: (backend: LocalBackend) => Promise<T>): Promise<T> {
+  const backend = LocalBackend.open({home, limits: DEFAULT_LIMITS})
+  try {
+    return await work(backend)
+  } finally {
+    await backend.close()
+  }
+}
+
+/** Deploys `app` with its labels linked to existing stores (apps only come into being by deploy). */
+export async function deployApp(home: string, app: string, links: Record<string, string>): Promise<void> {
+  await withBackend(home, async (backend) => {
+    await backend.deploy({
+      app: {name: app, components: [{id: 'web', keyValueStores: Object.keys(links), sqliteDatabases: []}]},
+      links: Object.entries(links).map(([label, store]) => ({label, store, create: false})),
+    })
+  })
+}
+
+export async function storeNames(home: string): Promise<string[]> {
+  return withBackend(home, async (backend) => (await backend.listStores({limit: 1000})).items.map((store) => store.name))
+}
+
+export async function storeContents(home: string, store: string): Promise<Record<string, string>> {
+  return withBackend(home, async (backend) => {
+    const contents: Record<string, string> = {}
+    for await (const pair of backend.exportPairs({store})) contents[pair.key] = Buffer.from(pair.value).toString('hex')
+    return contents
+  })
+}
+
+/** A fresh KVCLOUD_HOME per test, and `kv` bound to it. */
+export function useHome(): {home: () => string; kv: (args: string[], options?: {input?: string | Buffer; env?: NodeJS.ProcessEnv}) => Promise<CliResult>} {
+  let current: {home: string; cleanup: () => void} | undefined
+  beforeEach(() => {
+    current = tempHome()
+  })
+  afterEach(() => current?.cleanup())
+  const home = () => {
+    if (!current) throw new Error('useHome() is only usable inside a test')
+    return current.home
+  }
+  return {home, kv: (args, options = {}) => runCli(args, {home: home(), ...options})}
+}
+
+export function hex(text: string | Buffer): string {
+  return Buffer.from(text).toString('hex')
+}
