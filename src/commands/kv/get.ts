@@ -1,0 +1,42 @@
+import {Args} from '@oclif/core'
+import {isUtf8} from 'node:buffer'
+import {BaseCommand} from '../../base-command.js'
+import {targetFlags, toStoreTarget} from '../../target-flags.js'
+
+export interface KvGetResult {
+  key: string
+  /** The value as text when it is valid UTF-8, else null (use base64). */
+  value: string | null
+  base64: string
+}
+
+// Hot path: keep imports to what is needed here (no tables, prompts, HTTP or config parsing).
+export default class KvGet extends BaseCommand<typeof KvGet> {
+  static override summary = 'Print the value of a key.'
+  static override description =
+    'Writes the value to stdout exactly as stored, byte for byte, with no newline added. ' +
+    'With --json: {"key", "value" (text, or null when the bytes are not UTF-8), "base64"}. A missing key exits with code 3.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --store my-store greeting',
+    '<%= config.bin %> <%= command.id %> --label default --app my-app greeting',
+    '<%= config.bin %> <%= command.id %> --store my-store logo > logo.png',
+  ]
+
+  static override args = {
+    key: Args.string({description: 'The key to read.', required: true}),
+  }
+
+  static override flags = {...targetFlags}
+
+  public async run(): Promise<KvGetResult | undefined> {
+    const backend = await this.backend()
+    const value = await backend.getValue(toStoreTarget(this.flags), this.args.key)
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    if (this.jsonEnabled()) {
+      return {key: this.args.key, value: isUtf8(bytes) ? bytes.toString('utf8') : null, base64: bytes.toString('base64')}
+    }
+    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())))
+    return undefined
+  }
+}
