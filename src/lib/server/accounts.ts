@@ -140,7 +140,7 @@ export class AccountRegistry {
       .prepare<[string | null, string | null], TokenRow>(
         `SELECT t.id, a.name AS account, t.created_at, t.revoked_at
          FROM tokens t JOIN accounts a ON a.id = t.account_id
-         WHERE ? IS NULL OR a.name = ? ORDER BY t.created_at, t.id`,
+         WHERE ? IS NULL OR a.name = ? ORDER BY t.rowid`,
       )
       .all(options.account ?? null, options.account ?? null)
     return rows.map((row) => ({
