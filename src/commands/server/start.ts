@@ -48,6 +48,11 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       maxRequestBytes: this.flags['max-request-bytes'],
       maxImportBytes: this.flags['max-import-bytes'],
     })
+    // Listen for the stop signals first, so that one sent the moment the server is up is not missed.
+    const stopSignal = waitForStopSignal((second) => {
+      process.stderr.write(`Received ${second} again: stopping now without waiting for requests in flight.\n`)
+      process.exit(1)
+    })
     const server = await startServer({host, port, dataDir, limits, logger: {level: this.flags['log-level']}})
     // Written even under --json: a script that passed --port 0 needs the address.
     process.stderr.write(`kvcloud server listening on ${server.url} (data in ${dataDir}). Press Ctrl+C to stop.\n`)
@@ -56,10 +61,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         `Note: ${host} is reachable from other machines. Tokens travel in clear text over plain HTTP; put a TLS proxy in front of the server.\n`,
       )
     }
-    const signal = await waitForStopSignal((second) => {
-      process.stderr.write(`Received ${second} again: stopping now without waiting for requests in flight.\n`)
-      process.exit(1)
-    })
+    const signal = await stopSignal
     process.stderr.write(`Received ${signal}: finishing requests in flight, then stopping.\n`)
     await server.close()
     process.stderr.write('kvcloud server stopped.\n')

@@ -1,0 +1,49 @@
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {binPath} from '../helpers/cli.js'
+
+export interface ServerProcess {
+  child: ChildProcessWithoutNullStreams
+  url: string
+  stdout(): string
+  stderr(): string
+  /** Sends the signal and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<{exitCode: number | null; stdout: string; stderr: string}>
+}
+
+/**
+ * Runs `kvcloud server start` from the built binary as a child process and waits until it says
+ * where it listens. Rejects with everything it printed when it exits first.
+ */
+export function startServerProcess(args: string[], options: {home: string; env?: NodeJS.ProcessEnv}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [binPath, 'server', 'start', ...args], {
+    cwd: options.home,
+    env: {...process.env, KVCLOUD_HOME: options.home, NO_COLOR: '1', ...options.env},
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null) child.kill(signal)
+    const exitCode = await exited
+    return {exitCode, stdout: out, stderr: err}
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start within 15 s:\n${err}`))
+    }, 15_000)
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8')
+      const match = /listening on (http:\/\/\S+) /.exec(err)
+      if (match) {
+        clearTimeout(timer)
+        resolve({child, url: match[1]!, stdout: () => out, stderr: () => err, stop})
+      }
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(Object.assign(new Error(`server exited with ${code} before listening:\n${err}`), {exitCode: code, stdout: out, stderr: err}))
+    })
+  })
+}
