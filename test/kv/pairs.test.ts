@@ -185,11 +185,19 @@ describe('kv set / get / keys / unset (real binary)', function () {
     it('lists more keys than one page holds', async () => {
       const lines = Array.from({length: 2500}, (_, i) => JSON.stringify({key: `key-${String(i).padStart(5, '0')}`, value: ''})).join('\n')
       await kv(['kv', 'import', '-s', 'store-a', '-'], {input: lines})
-      const result = await kv(['kv', 'keys', '-s', 'store-a'])
+      const [result, json] = await Promise.all([kv(['kv', 'keys', '-s', 'store-a']), kv(['kv', 'keys', '-s', 'store-a', '--json'])])
       const keys = result.stdout.split('\n')
       assert.equal(keys.length, 2501)
       assert.equal(keys[2499], 'key-02499')
       assert.equal(result.stderr, '')
+      // --json is one page of 1000 by default, with the cursor of the next.
+      const page = JSON.parse(json.stdout) as {keys: string[]; next?: string}
+      assert.equal(page.keys.length, 1000)
+      assert.equal(page.keys[999], 'key-00999')
+      const rest = JSON.parse((await kv(['kv', 'keys', '-s', 'store-a', '--json', '--limit', '5000', '--cursor', page.next!])).stdout)
+      assert.equal(rest.keys.length, 1500)
+      assert.equal(rest.keys[0], 'key-01000')
+      assert.equal(rest.next, undefined)
     })
 
     it('stops quietly when the reader closes the pipe', async () => {

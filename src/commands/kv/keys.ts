@@ -12,12 +12,15 @@ export interface KvKeysResult {
 
 /** Keys asked of the backend at a time: the listing streams, whatever the store's size. */
 const PAGE_SIZE = 1000
+/** A --json answer is one document held in memory, so it is one page unless --limit says otherwise. */
+const JSON_PAGE_SIZE = 1000
 
 export default class KvKeys extends BaseCommand<typeof KvKeys> {
   static override summary = 'List the keys of a key value store, one per line.'
   static override description =
-    'Keys come in byte order of their UTF-8 encoding. With --limit, at most N keys are listed and the cursor of the next page ' +
-    'is printed on stderr (in --json: {"keys": [...], "next": CURSOR}); pass it to --cursor to continue.'
+    'Keys come in byte order of their UTF-8 encoding, streamed page by page, so a store of millions of keys lists at once. ' +
+    'With --limit, at most N keys are listed and the cursor of the next page is printed on stderr; pass it to --cursor to continue. ' +
+    `--json returns one page, {"keys": [...], "next": CURSOR} (next absent on the last page), of --limit keys (default ${JSON_PAGE_SIZE}).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --store my-store',
@@ -28,7 +31,7 @@ export default class KvKeys extends BaseCommand<typeof KvKeys> {
   static override flags = {
     ...targetFlags,
     prefix: Flags.string({description: 'Only keys that start with this text.', helpValue: 'TEXT'}),
-    limit: Flags.integer({description: 'List at most this many keys.', min: 1, helpValue: 'N'}),
+    limit: Flags.integer({description: `List at most this many keys (with --json, default ${JSON_PAGE_SIZE}).`, min: 1, helpValue: 'N'}),
     cursor: Flags.string({description: 'Continue a listing where the previous page ended.', helpValue: 'CURSOR'}),
   }
 
@@ -36,7 +39,8 @@ export default class KvKeys extends BaseCommand<typeof KvKeys> {
     const backend = await this.backend()
     const target = toStoreTarget(this.flags)
     const state: {next?: string} = {}
-    const pages = keyPages(backend, target, {prefix: this.flags.prefix, cursor: this.flags.cursor, limit: this.flags.limit}, state)
+    const limit = this.flags.limit ?? (this.jsonEnabled() ? JSON_PAGE_SIZE : undefined)
+    const pages = keyPages(backend, target, {prefix: this.flags.prefix, cursor: this.flags.cursor, limit}, state)
     if (this.jsonEnabled()) {
       const keys: string[] = []
       for await (const page of pages) for (const key of page) keys.push(key)
