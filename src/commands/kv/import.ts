@@ -49,6 +49,8 @@ export default class KvImport extends BaseCommand<typeof KvImport> {
         count += batch.length
         progress?.update(importProgressLine(count, reader.bytesRead, size))
       }
+      // Everything is read; the backend now applies it in one transaction.
+      progress?.update(`Saving ${count.toLocaleString('en-US')} pairs…`, true)
     }
     try {
       const backend = await this.backend()
