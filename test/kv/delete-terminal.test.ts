@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {spawn, spawnSync} from 'node:child_process'
 import {binPath} from '../helpers/cli.js'
-import {deployApp, storeNames, useHome} from './fixtures.js'
+import {createStores, deployApp, storeNames, useHome} from './fixtures.js'
 
 // `kv delete` asks only when a person is at a terminal. util-linux `script` gives the real
 // binary a pseudo-terminal; the answer is typed once the question is on screen.
@@ -42,7 +42,7 @@ function runInTerminal(args: string[], home: string, answer: string): Promise<{s
 
 describe('kv delete at a terminal (real binary in a pseudo-terminal)', function () {
   this.timeout(60_000)
-  const {home, kv} = useHome()
+  const {home} = useHome()
 
   before(function () {
     if (!hasScript) {
@@ -52,7 +52,7 @@ describe('kv delete at a terminal (real binary in a pseudo-terminal)', function 
   })
 
   it('shows the linked apps, asks for the name, and deletes when it is typed', async () => {
-    await kv(['kv', 'create', 'case-b'])
+    await createStores(home(), 'case-b')
     await deployApp(home(), 'web-app', {promptstore: 'case-b'})
     const {screen, exitCode} = await runInTerminal(['kv', 'delete', 'case-b'], home(), 'case-b')
     assert.equal(exitCode, 0, screen)
@@ -64,7 +64,7 @@ describe('kv delete at a terminal (real binary in a pseudo-terminal)', function 
   })
 
   it('cancels on a wrong answer with a non-zero exit and deletes nothing', async () => {
-    await kv(['kv', 'create', 'case-a'])
+    await createStores(home(), 'case-a')
     const {screen, exitCode} = await runInTerminal(['kv', 'delete', 'case-a'], home(), 'case-x')
     assert.equal(exitCode, 1, screen)
     assert.match(screen, /You typed "case-x", not "case-a"; key value store "case-a" was not deleted/)

@@ -51,3 +51,27 @@ export function useHome(): {home: () => string; kv: (args: string[], options?: {
 export function hex(text: string | Buffer): string {
   return Buffer.from(text).toString('hex')
 }
+
+/** Creates stores directly (setup, not the command under test: one process instead of one each). */
+export async function createStores(home: string, ...names: string[]): Promise<void> {
+  await withBackend(home, async (backend) => {
+    for (const name of names) await backend.createStore(name)
+  })
+}
+
+/** Writes pairs directly into a store (setup). */
+export async function putPairs(home: string, store: string, pairs: Record<string, string | Buffer>): Promise<void> {
+  await withBackend(home, async (backend) => {
+    await backend.setValues({store}, Object.entries(pairs).map(([key, value]) => ({key, value: Buffer.from(value)})))
+  })
+}
+
+/** `count` keys key-00000, key-00001, ... with empty values (setup). */
+export async function putManyKeys(home: string, store: string, count: number): Promise<void> {
+  await withBackend(home, async (backend) => {
+    async function* batches(): AsyncGenerator<Array<{key: string; value: Buffer}>> {
+      yield Array.from({length: count}, (_, i) => ({key: `key-${String(i).padStart(5, '0')}`, value: Buffer.alloc(0)}))
+    }
+    await backend.importPairs({store}, batches())
+  })
+}

@@ -1,12 +1,12 @@
 import {strict as assert} from 'node:assert'
-import {deployApp, useHome} from './fixtures.js'
+import {createStores, deployApp, useHome} from './fixtures.js'
 
 describe('kv list (real binary)', function () {
   this.timeout(60_000)
   const {home, kv} = useHome()
 
   async function seed(): Promise<void> {
-    for (const name of ['case-a', 'case-b', 'case-c']) await kv(['kv', 'create', name])
+    await createStores(home(), 'case-a', 'case-b', 'case-c')
     await deployApp(home(), 'zeta', {default: 'case-b'})
     await deployApp(home(), 'alpha', {default: 'case-c', promptstore: 'case-b'})
   }
@@ -84,7 +84,7 @@ describe('kv list (real binary)', function () {
   })
 
   it('says when an app has no links (exit 0), and exits 3 for an unknown app', async () => {
-    await kv(['kv', 'create', 'case-a'])
+    await createStores(home(), 'case-a')
     await deployApp(home(), 'lonely', {})
     const [none, unknown] = await Promise.all([kv(['kv', 'list', '-a', 'lonely']), kv(['kv', 'list', '-a', 'ghost'])])
     assert.equal(none.exitCode, 0, none.stderr)

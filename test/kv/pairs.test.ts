@@ -3,16 +3,13 @@ import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {binPath} from '../helpers/cli.js'
-import {deployApp, hex, storeContents, useHome} from './fixtures.js'
+import {createStores, deployApp, hex, putManyKeys, putPairs, storeContents, useHome} from './fixtures.js'
 
 describe('kv set / get / keys / unset (real binary)', function () {
   this.timeout(60_000)
   const {home, kv} = useHome()
 
-  beforeEach(async () => {
-    const created = await kv(['kv', 'create', 'store-a'])
-    assert.equal(created.exitCode, 0, created.stderr)
-  })
+  beforeEach(() => createStores(home(), 'store-a'))
 
   describe('set', () => {
     it('sets every pair, split on the first "=", printing nothing', async () => {
@@ -113,7 +110,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
 
   describe('get', () => {
     it('writes the raw value with no newline, by store or by label and app', async () => {
-      await kv(['kv', 'set', '-s', 'store-a', 'greeting=hello world'])
+      await putPairs(home(), 'store-a', {greeting: 'hello world'})
       await deployApp(home(), 'web-app', {default: 'store-a'})
       const [byStore, byLabel] = await Promise.all([
         kv(['kv', 'get', '-s', 'store-a', 'greeting']),
@@ -128,8 +125,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
 
     it('writes binary values byte for byte, and gives text, base64 or both under --json', async () => {
       const bytes = Buffer.from([0xff, 0x00, 0x0a, 0xc3])
-      await kv(['kv', 'set', '-s', 'store-a', 'bin', '--file', '-'], {input: bytes})
-      await kv(['kv', 'set', '-s', 'store-a', 'text=héllo'])
+      await putPairs(home(), 'store-a', {bin: bytes, text: 'héllo'})
       const [raw, binJson, textJson] = await Promise.all([
         kv(['kv', 'get', '-s', 'store-a', 'bin']),
         kv(['kv', 'get', '-s', 'store-a', 'bin', '--json']),
@@ -159,7 +155,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
 
   describe('keys', () => {
     it('lists keys one per line in byte order, with --prefix', async () => {
-      await kv(['kv', 'set', '-s', 'store-a', 'user:2=b', 'user:10=a', 'config=c', 'é=d', 'Z=e'])
+      await putPairs(home(), 'store-a', {'user:2': 'b', 'user:10': 'a', config: 'c', é: 'd', Z: 'e'})
       const [all, prefixed] = await Promise.all([kv(['kv', 'keys', '-s', 'store-a']), kv(['kv', 'keys', '-s', 'store-a', '--prefix', 'user:'])])
       assert.equal(all.exitCode, 0, all.stderr)
       assert.equal(all.stdout, 'Z\nconfig\nuser:10\nuser:2\né\n')
@@ -168,8 +164,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
     })
 
     it('pages with --limit and --cursor, in text and in --json', async () => {
-      const pairs = Array.from({length: 25}, (_, i) => `k${String(i).padStart(2, '0')}=v`)
-      await kv(['kv', 'set', '-s', 'store-a', ...pairs])
+      await putPairs(home(), 'store-a', Object.fromEntries(Array.from({length: 25}, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'])))
       const first = await kv(['kv', 'keys', '-s', 'store-a', '--limit', '10', '--json'])
       const page1 = JSON.parse(first.stdout) as {keys: string[]; next?: string}
       assert.deepEqual(page1.keys, Array.from({length: 10}, (_, i) => `k${String(i).padStart(2, '0')}`))
@@ -183,8 +178,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
     })
 
     it('lists more keys than one page holds', async () => {
-      const lines = Array.from({length: 2500}, (_, i) => JSON.stringify({key: `key-${String(i).padStart(5, '0')}`, value: ''})).join('\n')
-      await kv(['kv', 'import', '-s', 'store-a', '-'], {input: lines})
+      await putManyKeys(home(), 'store-a', 2500)
       const [result, json] = await Promise.all([kv(['kv', 'keys', '-s', 'store-a']), kv(['kv', 'keys', '-s', 'store-a', '--json'])])
       const keys = result.stdout.split('\n')
       assert.equal(keys.length, 2501)
@@ -202,8 +196,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
 
     it('stops quietly when the reader closes the pipe', async () => {
       // More than a pipe buffer (64 KiB) holds, so the writer really meets the closed pipe.
-      const lines = Array.from({length: 12_000}, (_, i) => JSON.stringify({key: `key-${String(i).padStart(5, '0')}`, value: ''})).join('\n')
-      await kv(['kv', 'import', '-s', 'store-a', '-'], {input: lines})
+      await putManyKeys(home(), 'store-a', 12_000)
       const result = await new Promise<{stdout: string; stderr: string; code: number | null}>((resolve) => {
         const child = spawn('sh', ['-c', `"${process.execPath}" "${binPath}" kv keys -s store-a | head -n 2`], {env: {...process.env, KVCLOUD_HOME: home(), NO_COLOR: '1'}})
         let stdout = ''
@@ -233,7 +226,7 @@ describe('kv set / get / keys / unset (real binary)', function () {
 
   describe('unset', () => {
     it('deletes keys and says on stderr how many existed', async () => {
-      await kv(['kv', 'set', '-s', 'store-a', 'a=1', 'b=2', 'c=3'])
+      await putPairs(home(), 'store-a', {a: '1', b: '2', c: '3'})
       const result = await kv(['kv', 'unset', '-s', 'store-a', 'a', 'b', 'zz'])
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(result.stdout, '')

@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {useHome} from './fixtures.js'
+import {createStores, useHome} from './fixtures.js'
 
 describe('status and config (real binary)', function () {
   this.timeout(60_000)
@@ -52,7 +52,7 @@ describe('status and config (real binary)', function () {
       description: 'Longest key accepted, in bytes of UTF-8',
     })
     assert.match(status.stdout, /Limits: keys up to 8 bytes/)
-    await kv(['kv', 'create', 'store-a'])
+    await createStores(home(), 'store-a')
     const refused = await kv(['kv', 'set', '-s', 'store-a', 'ninechars=v'])
     assert.equal(refused.exitCode, 2)
     assert.match(refused.stderr, /is 9 bytes; the key limit is 8 bytes/)

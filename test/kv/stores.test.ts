@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {deployApp, storeContents, storeNames, useHome, withBackend} from './fixtures.js'
+import {createStores, deployApp, putPairs, storeContents, storeNames, useHome, withBackend} from './fixtures.js'
 
 describe('kv create / rename / delete (real binary)', function () {
   this.timeout(60_000)
@@ -23,7 +23,7 @@ describe('kv create / rename / delete (real binary)', function () {
     })
 
     it('refuses a taken name with exit 4', async () => {
-      await kv(['kv', 'create', 'case-a'])
+      await createStores(home(), 'case-a')
       const result = await kv(['kv', 'create', 'case-a'])
       assert.equal(result.exitCode, 4)
       assert.equal(result.stdout, '')
@@ -43,8 +43,8 @@ describe('kv create / rename / delete (real binary)', function () {
 
   describe('rename', () => {
     it('renames a store, keeping its data and links', async () => {
-      await kv(['kv', 'create', 'old'])
-      await kv(['kv', 'set', '-s', 'old', 'k=v'])
+      await createStores(home(), 'old')
+      await putPairs(home(), 'old', {k: 'v'})
       await deployApp(home(), 'web-app', {default: 'old'})
       const result = await kv(['kv', 'rename', 'old', 'new'])
       assert.equal(result.exitCode, 0, result.stderr)
@@ -56,8 +56,7 @@ describe('kv create / rename / delete (real binary)', function () {
     })
 
     it('refuses a taken name (exit 4), a missing store (exit 3) and an invalid name (exit 2), changing nothing', async () => {
-      await kv(['kv', 'create', 'one'])
-      await kv(['kv', 'create', 'two'])
+      await createStores(home(), 'one', 'two')
       const [taken, missing, invalid] = await Promise.all([
         kv(['kv', 'rename', 'one', 'two']),
         kv(['kv', 'rename', 'nope', 'three']),
@@ -75,8 +74,8 @@ describe('kv create / rename / delete (real binary)', function () {
 
   describe('delete', () => {
     it('deletes with --yes: the store, its data and its links', async () => {
-      await kv(['kv', 'create', 'doomed'])
-      await kv(['kv', 'set', '-s', 'doomed', 'k=v'])
+      await createStores(home(), 'doomed')
+      await putPairs(home(), 'doomed', {k: 'v'})
       await deployApp(home(), 'web-app', {default: 'doomed'})
       const result = await kv(['kv', 'delete', 'doomed', '--yes', '--json'])
       assert.equal(result.exitCode, 0, result.stderr)
@@ -89,15 +88,15 @@ describe('kv create / rename / delete (real binary)', function () {
     })
 
     it('prints the incumbent message with -y', async () => {
-      await kv(['kv', 'create', 'doomed'])
+      await createStores(home(), 'doomed')
       const result = await kv(['kv', 'delete', 'doomed', '-y'])
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(result.stdout, 'Key value store "doomed" deleted\n')
     })
 
     it('without a terminal and without --yes fails at once with exit 2 naming --yes, and deletes nothing', async () => {
-      await kv(['kv', 'create', 'kept'])
-      await kv(['kv', 'set', '-s', 'kept', 'k=v'])
+      await createStores(home(), 'kept')
+      await putPairs(home(), 'kept', {k: 'v'})
       const result = await kv(['kv', 'delete', 'kept'], {input: 'kept\n'})
       assert.equal(result.exitCode, 2)
       assert.equal(result.stdout, '')

@@ -1,16 +1,13 @@
 import {strict as assert} from 'node:assert'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {deployApp, hex, storeContents, useHome, withBackend} from './fixtures.js'
+import {createStores, deployApp, hex, putPairs, storeContents, useHome, withBackend} from './fixtures.js'
 
 describe('kv import / export (real binary)', function () {
   this.timeout(60_000)
   const {home, kv} = useHome()
 
-  beforeEach(async () => {
-    const created = await kv(['kv', 'create', 'store-a'])
-    assert.equal(created.exitCode, 0, created.stderr)
-  })
+  beforeEach(() => createStores(home(), 'store-a'))
 
   function file(name: string, content: string | Buffer): string {
     writeFileSync(join(home(), name), content)
@@ -42,7 +39,7 @@ describe('kv import / export (real binary)', function () {
     })
 
     it('is all or nothing: a bad entry names its line, and the store keeps what it had', async () => {
-      await kv(['kv', 'set', '-s', 'store-a', 'kept=yes'])
+      await putPairs(home(), 'store-a', {kept: 'yes'})
       const lines = Array.from({length: 12_000}, (_, i) => JSON.stringify({key: `k${i}`, value: 'v'}))
       lines.splice(11_000, 0, '{"key":"bad","value":"%%%","base64":true}')
       file('data.ndjson', lines.join('\n'))
@@ -96,8 +93,7 @@ describe('kv import / export (real binary)', function () {
     const bytes = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])
 
     beforeEach(async () => {
-      await kv(['kv', 'set', '-s', 'store-a', 'text=héllo "world"', 'empty='])
-      await kv(['kv', 'set', '-s', 'store-a', 'bin', '--file', '-'], {input: bytes})
+      await putPairs(home(), 'store-a', {text: 'héllo "world"', empty: '', bin: bytes})
     })
 
     it('writes a JSON array to stdout: text as text, other bytes as base64', async () => {
@@ -121,8 +117,7 @@ describe('kv import / export (real binary)', function () {
     })
 
     it('round-trips into another store byte for byte, in both formats and through a pipe', async () => {
-      await kv(['kv', 'create', 'copy-json'])
-      await kv(['kv', 'create', 'copy-ndjson'])
+      await createStores(home(), 'copy-json', 'copy-ndjson')
       const exported = await kv(['kv', 'export', '-s', 'store-a', '-o', 'backup.json'])
       assert.equal(exported.exitCode, 0, exported.stderr)
       const imported = await kv(['kv', 'import', '-s', 'copy-json', 'backup.json'])
@@ -139,7 +134,7 @@ describe('kv import / export (real binary)', function () {
     })
 
     it('exports an empty store as [] or as nothing, and that imports back', async () => {
-      await kv(['kv', 'create', 'empty-store'])
+      await createStores(home(), 'empty-store')
       const [json, ndjson] = await Promise.all([
         kv(['kv', 'export', '-s', 'empty-store']),
         kv(['kv', 'export', '-s', 'empty-store', '--format', 'ndjson']),
