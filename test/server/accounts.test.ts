@@ -68,6 +68,19 @@ describe('server accounts and tokens (server.db)', function () {
     assert.equal(registry.revokeToken(id).alreadyRevoked, true)
   })
 
+  it('notices a revoke made through another connection (another process) on the very next check', function () {
+    const {token, id} = registry.createToken('alice')
+    assert.equal(registry.authenticate(token)?.name, 'alice')
+    assert.equal(registry.authenticate(token)?.name, 'alice')
+    const admin = AccountRegistry.open(dataDir)
+    try {
+      admin.revokeToken(id)
+    } finally {
+      admin.close()
+    }
+    assert.equal(registry.authenticate(token), undefined)
+  })
+
   it('lists tokens without the secrets, and filters by account', function () {
     const a = registry.createToken('alice')
     const b = registry.createToken('bob')

@@ -64,6 +64,14 @@ interface TokenRow {
 export class AccountRegistry {
   private readonly db: Db
   private readonly byHash
+  private readonly dataVersion
+  /**
+   * Accounts of tokens seen lately, by token hash. Valid while no connection has committed a
+   * change to server.db (PRAGMA data_version), so a revoke from `server token revoke` in another
+   * process, or from this registry, takes effect on the very next request.
+   */
+  private readonly recent = new Map<string, Account>()
+  private recentVersion = -1
 
   private constructor(readonly dataDir: string) {
     try {
@@ -84,6 +92,7 @@ export class AccountRegistry {
       this.db.close()
       throw error
     }
+    this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck()
     this.byHash = this.db.prepare<[Buffer], TokenRow>(
       `SELECT t.id, a.name AS account, a.id AS account_id, t.hash, t.created_at, t.revoked_at
        FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`,
@@ -108,10 +117,22 @@ export class AccountRegistry {
   authenticate(token: string): Account | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined
     const hash = hashToken(token)
+    const version = this.dataVersion.get()!
+    if (version !== this.recentVersion) {
+      this.recent.clear()
+      this.recentVersion = version
+    }
+    const key = hash.toString('base64')
+    const known = this.recent.get(key)
+    if (known) return known
     const row = this.byHash.get(hash)
     // The row was found by its hash; comparing in constant time keeps that step free of timing hints.
     if (!row || !timingSafeEqual(row.hash, hash) || row.revoked_at !== null) return undefined
-    return {id: row.account_id, name: row.account}
+    const account = {id: row.account_id, name: row.account}
+    // Only valid tokens are remembered, and not too many, so random tokens cannot fill memory.
+    if (this.recent.size >= 10_000) this.recent.clear()
+    this.recent.set(key, account)
+    return account
   }
 
   /** A new token for the account, creating the account when it does not exist yet. */
@@ -174,6 +195,8 @@ export class AccountRegistry {
   }
 
   private write<T>(work: () => T): T {
+    // data_version only counts other connections' commits: forget what this one may change.
+    this.recent.clear()
     return writeTransaction(this.db, join(this.dataDir, 'server.db'), WHAT, work)
   }
 
