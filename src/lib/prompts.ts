@@ -81,9 +81,13 @@ export class Prompter {
     return forwarder
   }
 
-  /** The two-way question for a label nobody linked yet. */
-  async chooseLinkKind(app: string, label: string): Promise<'existing' | 'create'> {
+  /** The line that opens the questions about one label. */
+  announceLabel(app: string, label: string): void {
     this.output.write(`App "${app}" accesses a key value store labeled "${label}"\n`)
+  }
+
+  /** The two-way question for a label nobody linked yet. */
+  async chooseLinkKind(): Promise<'existing' | 'create'> {
     return this.ask((context) =>
       select<'existing' | 'create'>(
         {
@@ -173,7 +177,8 @@ export async function askForUnansweredLabels(plan: DeployPlan, prompter: Prompte
   let current = plan
   for (const label of plan.unanswered) {
     const choices = storeChoices(current)
-    const kind = choices.length === 0 ? 'create' : await prompter.chooseLinkKind(current.app.name, label)
+    prompter.announceLabel(current.app.name, label)
+    const kind = choices.length === 0 ? 'create' : await prompter.chooseLinkKind()
     if (kind === 'existing') {
       const store = await prompter.pickStore(current.app.name, label, choices)
       current = answerLabel(current, label, {kind: 'existing', store})

@@ -25,6 +25,7 @@ describe('prompts: linking labels during deploy', () => {
     const finished = await askForUnansweredLabels(firstDeploy(['promptstore']), prompterFor(terminal))
     assert.deepEqual(toDeployRequest(finished).links, [{label: 'promptstore', store: 'shop-promptstore', create: true}])
     assert.doesNotMatch(terminal.screen, CHOICE_QUESTION)
+    assert.match(terminal.screen, /^App "shop" accesses a key value store labeled "promptstore"\n/)
     assert.match(terminal.screen, /The name of a key value store belongs to your account, not to the app: "shop" refers to the store by its label "promptstore"\./)
     assert.match(terminal.screen, /What would you like to name your key value store\? \(shop-promptstore\)/)
     assert.doesNotMatch(terminal.screen, /database/i)
