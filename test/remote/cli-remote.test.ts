@@ -111,6 +111,14 @@ describe('the real binary against a kvcloud server started by the real binary', 
     assert.equal(revoked.exitCode, 0, revoked.stderr)
     assert.equal(revoked.stdout, `Token ${tokens[0]!.id} of account "team-a" revoked\n`)
 
+    const table = await adminCli(['server', 'token', 'list'])
+    assert.equal(table.exitCode, 0)
+    assert.match(table.stdout, new RegExp(`│ ${tokens[0]!.id} │ team-a +│ \\S+ +│ 20\\d\\d-`))
+    assert.equal(table.stdout.includes('kvc_'), false)
+    const unknown = await adminCli(['server', 'token', 'revoke', 'tok_000000000000'])
+    assert.equal(unknown.exitCode, 3)
+    assert.match(unknown.stderr, /^Error: No token found with id "tok_000000000000"\nRun "kvcloud server token list"/)
+
     const refused = await kv(['kv', 'list'])
     assert.equal(refused.exitCode, 5)
     assert.match(refused.stderr, /refused the token: The token is not valid: it is unknown or has been revoked\.\nRun "kvcloud login --url/)

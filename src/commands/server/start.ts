@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {defaultServerDataDir, isLoopback, startServer, waitForStopSignal} from '../../lib/server/run.js'
 import {resolveServerLimits, type ServerLimits} from '../../lib/server/limits.js'
+import {DEFAULT_LIMITS} from '../../lib/validation.js'
 
 export interface ServerStartResult {
   url: string
@@ -32,8 +33,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       env: 'KVCLOUD_SERVER_DATA',
       helpValue: 'DIR',
     }),
-    'max-key-bytes': Flags.integer({description: 'Largest key, in bytes of UTF-8.', default: 256, min: 1}),
-    'max-value-bytes': Flags.integer({description: 'Largest value, in bytes.', default: 1024 * 1024, min: 1}),
+    'max-key-bytes': Flags.integer({description: 'Largest key, in bytes of UTF-8.', default: DEFAULT_LIMITS.maxKeyBytes, min: 1}),
+    'max-value-bytes': Flags.integer({description: 'Largest value, in bytes.', default: DEFAULT_LIMITS.maxValueBytes, min: 1}),
     'max-request-bytes': Flags.integer({description: 'Largest JSON request body, in bytes.', default: 16 * 1024 * 1024, min: 1024}),
     'max-import-bytes': Flags.integer({description: 'Largest streamed import, in bytes.', default: 1024 * 1024 * 1024, min: 1024}),
     'log-level': Flags.option({description: 'Least severe log lines written.', options: ['info', 'warn', 'error', 'silent'] as const, default: 'info'})(),
