@@ -6,7 +6,7 @@ import type {
 } from '../backend.js'
 import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
-import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
+import {NDJSON, decodePair, encodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
 
 export interface HttpBackendOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (a path prefix is kept). */
@@ -39,6 +39,8 @@ interface CallOptions {
 }
 
 const IMPORT_TIMEOUT_MS = 10 * 60_000
+/** A server may allow larger values than this client's limits: only a sanity bound on one exported line. */
+const EXPORT_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 /**
  * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool; idempotent
@@ -185,7 +187,7 @@ export class HttpBackend implements Backend {
   async *exportPairs(target: StoreTarget): AsyncIterable<Pair> {
     const response = await this.call('GET', `${targetPath(target)}/export`)
     try {
-      for await (const {text, line} of ndjsonLines(response.body, maxPairLineBytes(this.options.limits) * 64)) {
+      for await (const {text, line} of ndjsonLines(response.body, EXPORT_MAX_LINE_BYTES)) {
         let wire: WirePair
         try {
           wire = JSON.parse(text) as WirePair
