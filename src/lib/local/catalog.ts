@@ -1,5 +1,6 @@
 import {UnavailableError} from '../errors.js'
 import type {ComponentInfo} from '../backend.js'
+import type {Statement} from 'better-sqlite3'
 import {openDatabase, writeTransaction, type Db} from './sqlite.js'
 
 const WHAT = 'kvcloud catalog'
@@ -59,6 +60,7 @@ export interface LinkRow {
 /** The catalog of stores, apps and links (kvcloud's own file, so WAL is fine here). */
 export class Catalog {
   readonly db: Db
+  private readonly statements = new Map<string, Statement>()
 
   constructor(readonly path: string) {
     this.db = openDatabase(path, WHAT, {create: true})
@@ -91,19 +93,33 @@ export class Catalog {
     })
   }
 
+  /** Prepared once per catalog: a server answers many requests on one connection. */
+  private sql<P extends unknown[] | {} = unknown[], R = unknown>(text: string): Statement<P, R> {
+    let statement = this.statements.get(text)
+    if (!statement) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement as unknown as Statement<P, R>
+  }
+
   write<T>(work: () => T): T {
     return writeTransaction(this.db, this.path, WHAT, work)
   }
 
   storeByName(name: string): StoreRow | undefined {
-    return this.db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE name = ?').get(name)
+    return this.sql<[string], StoreRow>('SELECT * FROM stores WHERE name = ?').get(name)
+  }
+
+  storeById(id: string): StoreRow | undefined {
+    return this.sql<[string], StoreRow>('SELECT * FROM stores WHERE id = ?').get(id)
   }
 
   storesAfter(after: string, limit: number, appName?: string): StoreRow[] {
     if (appName === undefined) {
-      return this.db.prepare<[string, number], StoreRow>('SELECT * FROM stores WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
+      return this.sql<[string, number], StoreRow>('SELECT * FROM stores WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
     }
-    return this.db.prepare<[string, string, number], StoreRow>(
+    return this.sql<[string, string, number], StoreRow>(
       `SELECT * FROM stores WHERE name > ? AND id IN (
          SELECT store_id FROM links JOIN apps ON apps.id = links.app_id WHERE apps.name = ?
        ) ORDER BY name LIMIT ?`,
@@ -113,7 +129,7 @@ export class Catalog {
   linksOfStores(storeIds: string[]): LinkRow[] {
     if (storeIds.length === 0) return []
     const marks = storeIds.map(() => '?').join(',')
-    return this.db.prepare<string[], LinkRow>(
+    return this.sql<string[], LinkRow>(
       `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
          FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
         WHERE links.store_id IN (${marks}) ORDER BY apps.name, links.label`,
@@ -121,7 +137,7 @@ export class Catalog {
   }
 
   linksOfApp(appId: number): LinkRow[] {
-    return this.db.prepare<[number], LinkRow>(
+    return this.sql<[number], LinkRow>(
       `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
          FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
         WHERE links.app_id = ? ORDER BY links.label`,
@@ -130,20 +146,20 @@ export class Catalog {
 
   /** The distinct labels a store is linked under: the namespaces its file must hold. */
   labelsOfStore(storeId: string): string[] {
-    return this.db.prepare<[string], {label: string}>('SELECT DISTINCT label FROM links WHERE store_id = ? ORDER BY label')
+    return this.sql<[string], {label: string}>('SELECT DISTINCT label FROM links WHERE store_id = ? ORDER BY label')
       .all(storeId).map((row) => row.label)
   }
 
   appByName(name: string): AppRow | undefined {
-    return this.db.prepare<[string], AppRow>('SELECT * FROM apps WHERE name = ?').get(name)
+    return this.sql<[string], AppRow>('SELECT * FROM apps WHERE name = ?').get(name)
   }
 
   appsAfter(after: string, limit: number): AppRow[] {
-    return this.db.prepare<[string, number], AppRow>('SELECT * FROM apps WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
+    return this.sql<[string, number], AppRow>('SELECT * FROM apps WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
   }
 
   linkOf(appId: number, label: string): LinkRow | undefined {
-    return this.db.prepare<[number, string], LinkRow>(
+    return this.sql<[number, string], LinkRow>(
       `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
          FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
         WHERE links.app_id = ? AND links.label = ?`,
@@ -151,29 +167,29 @@ export class Catalog {
   }
 
   insertStore(row: StoreRow): void {
-    this.db.prepare('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
+    this.sql('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
   }
 
   setPrimaryNamespace(storeId: string, namespace: string): void {
-    this.db.prepare('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
+    this.sql('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
   }
 
   renameStore(storeId: string, newName: string): void {
-    this.db.prepare('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
+    this.sql('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
   }
 
   deleteStore(storeId: string): void {
-    this.db.prepare('DELETE FROM stores WHERE id = ?').run(storeId)
+    this.sql('DELETE FROM stores WHERE id = ?').run(storeId)
   }
 
   upsertLink(appId: number, label: string, storeId: string): void {
-    this.db.prepare(
+    this.sql(
       'INSERT INTO links (app_id, label, store_id) VALUES (?, ?, ?) ON CONFLICT (app_id, label) DO UPDATE SET store_id = excluded.store_id',
     ).run(appId, label, storeId)
   }
 
   deleteLink(appId: number, label: string): void {
-    this.db.prepare('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
+    this.sql('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
   }
 
   /** Creates or updates an app for a deploy, bumping its revision; returns its id and new revision. */
@@ -182,18 +198,18 @@ export class Catalog {
     const components = JSON.stringify(app.components)
     if (existing) {
       const revision = existing.revision + 1
-      this.db.prepare('UPDATE apps SET version = ?, description = ?, revision = ?, components = ?, deployed_at = ? WHERE id = ?')
+      this.sql('UPDATE apps SET version = ?, description = ?, revision = ?, components = ?, deployed_at = ? WHERE id = ?')
         .run(app.version ?? null, app.description ?? null, revision, components, now, existing.id)
       return {id: existing.id, revision}
     }
-    const {lastInsertRowid} = this.db.prepare(
+    const {lastInsertRowid} = this.sql(
       'INSERT INTO apps (name, version, description, revision, components, created_at, deployed_at) VALUES (?, ?, ?, 1, ?, ?, ?)',
     ).run(app.name, app.version ?? null, app.description ?? null, components, now, now)
     return {id: Number(lastInsertRowid), revision: 1}
   }
 
   deleteApp(appId: number): void {
-    this.db.prepare('DELETE FROM apps WHERE id = ?').run(appId)
+    this.sql('DELETE FROM apps WHERE id = ?').run(appId)
   }
 
   close(): void {

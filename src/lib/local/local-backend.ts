@@ -96,9 +96,9 @@ export class LocalBackend implements Backend {
   async deleteStore(name: string): Promise<void> {
     const store = this.requireStore(name)
     this.catalog.write(() => this.catalog.deleteStore(store.id))
-    // A running `spin up` may hold the file open: empty it rather than remove it.
+    // A running `spin up` may hold the file open: empty it rather than remove it. The handle
+    // stays open for anything still streaming into it (ids are never reused).
     this.openFile(store.id, false).clear()
-    this.closeFile(store.id)
   }
 
   async renameStore(name: string, newName: string): Promise<void> {
@@ -153,11 +153,19 @@ export class LocalBackend implements Backend {
   async importPairs(target: StoreTarget, batches: AsyncIterable<Pair[]>, options: ImportOptions = {}): Promise<ImportResult> {
     const resolved = this.resolve(target)
     let taken = 0
-    const count = await this.openFile(resolved.store.id, false).importPairs(resolved.namespaces, batches, (batch) => {
-      for (const {key, value} of batch) this.validatePair(key, value)
-      taken += batch.length
-      options.onProgress?.(taken)
-    })
+    const count = await this.openFile(resolved.store.id, false).importPairs(
+      batches,
+      (batch) => {
+        for (const {key, value} of batch) this.validatePair(key, value)
+        taken += batch.length
+        options.onProgress?.(taken)
+      },
+      () => {
+        const store = this.catalog.storeById(resolved.store.id)
+        if (!store) throw new NotFoundError(`Key value store "${resolved.store.name}" was deleted while the import ran; nothing was imported.`)
+        return this.namespacesOf(store)
+      },
+    )
     return {count}
   }
 
@@ -373,7 +381,7 @@ export class LocalBackend implements Backend {
 
   /** When a store's primary namespace loses its last link but others remain, one of those becomes primary. */
   private keepPrimaryLinked(storeId: string): void {
-    const store = this.catalog.db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE id = ?').get(storeId)
+    const store = this.catalog.storeById(storeId)
     if (!store) return
     const labels = this.catalog.labelsOfStore(storeId)
     if (labels.length > 0 && !labels.includes(store.primary_ns)) this.catalog.setPrimaryNamespace(storeId, labels[0]!)
@@ -381,7 +389,7 @@ export class LocalBackend implements Backend {
 
   /** Drops a namespace no link and no primary needs; the last copy of the data always stays. */
   private dropUnusedNamespace(storeId: string, namespace: string): void {
-    const store = this.catalog.db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE id = ?').get(storeId)
+    const store = this.catalog.storeById(storeId)
     if (!store || store.primary_ns === namespace) return
     if (this.catalog.labelsOfStore(storeId).includes(namespace)) return
     this.openFile(storeId, false).dropNamespace(namespace)
@@ -414,8 +422,12 @@ export class LocalBackend implements Backend {
       store = this.catalog.storeByName(link.store)!
       readNamespace = target.label
     }
+    return {store, readNamespace, namespaces: this.namespacesOf(store)}
+  }
+
+  private namespacesOf(store: StoreRow): string[] {
     const labels = this.catalog.labelsOfStore(store.id)
-    return {store, readNamespace, namespaces: labels.length > 0 ? labels : [store.primary_ns]}
+    return labels.length > 0 ? labels : [store.primary_ns]
   }
 
   private requireStore(name: string): StoreRow {

@@ -4,6 +4,8 @@ import {openDatabase, writeTransaction, type Db} from './sqlite.js'
 
 const WHAT = 'store file'
 
+let importCounter = 0
+
 /**
  * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
  * where `store` is the label a component opens. The file holds one namespace per label the store
@@ -40,6 +42,9 @@ export class StoreFile {
       ),
       keysInRangeFrom: this.db.prepare<[string, string, string, number], {key: string}>(
         'SELECT key FROM spin_key_value WHERE store = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?',
+      ),
+      pairsFirst: this.db.prepare<[string, number], {key: string; value: Buffer}>(
+        'SELECT key, value FROM spin_key_value WHERE store = ? ORDER BY key LIMIT ?',
       ),
       pairsAfter: this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
         'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
@@ -102,9 +107,7 @@ export class StoreFile {
   /** A page of pairs in key order; each page is its own short read, so Spin's writers are never held up. */
   pairs(namespace: string, after: string | undefined, limit: number): Pair[] {
     const rows = after === undefined
-      ? this.db.prepare<[string, number], {key: string; value: Buffer}>(
-        'SELECT key, value FROM spin_key_value WHERE store = ? ORDER BY key LIMIT ?',
-      ).all(namespace, limit)
+      ? this.statements.pairsFirst.all(namespace, limit)
       : this.statements.pairsAfter.all(namespace, after, limit)
     return rows.map((row) => ({key: row.key, value: row.value}))
   }
@@ -138,16 +141,19 @@ export class StoreFile {
   /**
    * Imports staged pairs: they are first written to a private temporary table (no lock on the
    * store), then applied to every namespace in one short transaction, all or nothing.
+   * `namespacesAtApply` may throw to abandon the import before anything is applied.
    */
   async importPairs(
-    namespaces: string[],
     batches: AsyncIterable<Pair[]>,
     onBatch: (pairs: Pair[]) => void,
+    namespacesAtApply: () => string[],
   ): Promise<number> {
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS import_staging (key TEXT PRIMARY KEY, value BLOB NOT NULL)')
-    this.db.exec('DELETE FROM temp.import_staging')
+    // Each import stages into its own table, so imports running side by side in one process
+    // (a server) never see each other's pairs.
+    const staging = `temp.import_staging_${++importCounter}`
+    this.db.exec(`CREATE TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
     try {
-      const stage = this.db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO temp.import_staging (key, value) VALUES (?, ?)')
+      const stage = this.db.prepare<[string, Buffer]>(`INSERT OR REPLACE INTO ${staging} (key, value) VALUES (?, ?)`)
       const stageBatch = this.db.transaction((pairs: Pair[]) => {
         for (const {key, value} of pairs) stage.run(key, toBuffer(value))
       })
@@ -156,16 +162,18 @@ export class StoreFile {
         stageBatch(batch)
       }
       const apply = this.db.prepare<[string]>(
-        'INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM temp.import_staging WHERE true ' +
+        `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM ${staging} WHERE true ` +
           'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
       )
-      const count = (this.db.prepare('SELECT count(*) AS n FROM temp.import_staging').get() as {n: number}).n
+      const count = (this.db.prepare(`SELECT count(*) AS n FROM ${staging}`).get() as {n: number}).n
+      // Asked only now: links may have changed, or the store gone, while the pairs streamed in.
+      const namespaces = namespacesAtApply()
       this.write(() => {
         for (const namespace of namespaces) apply.run(namespace)
       })
       return count
     } finally {
-      this.db.exec('DELETE FROM temp.import_staging')
+      if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS ${staging}`)
     }
   }
 
