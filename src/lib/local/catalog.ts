@@ -94,7 +94,7 @@ export class Catalog {
   }
 
   /** Prepared once per catalog: a server answers many requests on one connection. */
-  private sql<P extends unknown[] | {} = unknown[], R = unknown>(text: string): Statement<P, R> {
+  private sql<P extends unknown[] | object = unknown[], R = unknown>(text: string): Statement<P, R> {
     let statement = this.statements.get(text)
     if (!statement) {
       statement = this.db.prepare(text)
