@@ -7,8 +7,10 @@ module.enableCompileCache?.()
 const argv = process.argv.slice(2)
 // `kv get` on the local backend answers without loading oclif (see src/fast-path/kv-get.ts);
 // when the fast path declines, the oclif command below handles the same argv in full.
-const answered = argv[0] === 'kv' && argv[1] === 'get' && !process.env.KVCLOUD_NO_FAST_PATH
-  && await (await import('../dist/fast-path/kv-get.js')).fastKvGet(argv.slice(2))
+const answered = !process.env.KVCLOUD_NO_FAST_PATH && (
+  (argv[0] === 'kv' && argv[1] === 'get' && await (await import('../dist/fast-path/kv-get.js')).fastKvGet(argv.slice(2)))
+  // A scripted local deploy (every label answered by a flag) likewise; see src/fast-path/deploy.ts.
+  || (argv[0] === 'deploy' && await (await import('../dist/fast-path/deploy.js')).fastDeploy(argv.slice(1))))
 
 if (!answered) {
   const {execute} = await import('@oclif/core')

@@ -1,16 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {collectAll, type AppInfo} from '../lib/backend.js'
-import {parseLinkSpecs} from '../lib/deploy/link-spec.js'
-import {planDeploy, toDeployRequest, type DeployPlan} from '../lib/deploy/plan.js'
-import {renderDeploySummary} from '../lib/deploy/render.js'
-import {reportFromPlan, reportFromResult, unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
-import {parseSeedPairs, requireSeedLabel} from '../lib/deploy/seed.js'
-import {checkRuntimeConfig, writeAppRuntimeConfig} from '../lib/deploy/spin-runtime.js'
-import {NotFoundError, UnavailableError} from '../lib/errors.js'
-import {readManifest} from '../lib/manifest/read-manifest.js'
-import {askForUnansweredLabels, PromptCancelledError, Prompter} from '../lib/prompts.js'
-import {runtimeConfigPath} from '../lib/runtime-config.js'
+import type {LinkSpec} from '../lib/deploy/link-spec.js'
+import type {DeployPlan} from '../lib/deploy/plan.js'
+import {unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
+import {runDeploy} from '../lib/deploy/run-deploy.js'
 
 export type DeployCommandResult = DeployReport
 
@@ -66,75 +59,30 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
 
   public async run(): Promise<DeployCommandResult> {
     const {flags} = this
-    // Everything that can be checked without the backend is checked first.
-    const manifest = await readManifest(flags.from)
-    const links = parseLinkSpecs(flags.link ?? [])
-    const seed = parseSeedPairs(flags['key-value'] ?? [])
-    if (seed.length > 0) requireSeedLabel(manifest)
-
-    const backend = await this.backend()
-    const current = await backend.getApp(manifest.name).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined
-      throw error
-    })
-    const stores = await collectAll((cursor) => backend.listStores({cursor}))
-    let plan = planDeploy({manifest, current, existingStores: stores.map((store) => store.name), links, yes: flags.yes})
-
-    const runtimeConfig = runtimeConfigPath(manifest.file, flags['runtime-config'])
-    if (backend.kind === 'local') {
-      await checkRuntimeConfig(backend, runtimeConfig)
-    } else if (flags['runtime-config'] !== undefined) {
-      this.warn('--runtime-config applies to the local backend only; no runtime config file was written.')
-    }
-    if (plan.sqliteLabels.length > 0) {
-      this.note(`Note: kvcloud does not link SQLite databases yet; the app's sqlite_databases labels (${plan.sqliteLabels.join(', ')}) are left alone.`)
-    }
-
-    if (flags['dry-run']) {
-      const report = reportFromPlan(plan, seed.length)
-      if (!this.jsonEnabled()) this.log(renderDeploySummary(report))
-      return report
-    }
-
-    if (plan.unanswered.length > 0) plan = await this.answer(plan, links)
-
-    const result = await backend.deploy(toDeployRequest(plan, seed))
-    const report = reportFromResult(plan, result, seed.length)
-    for (const entry of report.labels.filter((label) => label.action === 'relinked')) {
-      this.note(`Label "${entry.label}" now points at key value store "${entry.store}" instead of "${entry.previousStore}".`)
-    }
-
-    const deployed: AppInfo = await backend.getApp(result.app)
-    let outcome: Awaited<ReturnType<typeof writeAppRuntimeConfig>>
-    try {
-      outcome = await writeAppRuntimeConfig(backend, deployed, {runtimeConfig, manifest: manifest.file})
-    } catch (error) {
-      // The deploy itself is done; say so, so nobody deploys again to "fix" it.
-      if (!this.jsonEnabled()) this.log(renderDeploySummary(report))
-      throw new UnavailableError(`App "${report.app}" was deployed (revision ${report.revision}), but the runtime config for spin up was not written: ${(error as Error).message}`, [
-        'Fix that, then run "kvcloud deploy" again: it keeps the links and rewrites the file.',
-      ])
-    }
-    if (outcome) {
-      report.runtimeConfig = outcome.change.file
-      report.spinUp = outcome.spinUp
-    }
-
-    if (!this.jsonEnabled()) {
-      this.log(renderDeploySummary(report))
-      if (outcome) {
-        for (const kept of outcome.change.keptUserEntries) {
-          this.note(`Kept your [key_value_store.${kept.label}] entry (type "${kept.type}") in ${outcome.change.file}; spin up uses it, not kvcloud's store.`)
-        }
-        this.note(`${outcome.change.changed ? 'Wrote' : 'Unchanged:'} ${outcome.change.file}. Run the app with its stores:`)
-        this.note(`  ${outcome.spinUp}`)
-      }
-    }
+    const {report} = await runDeploy(
+      () => this.backend(),
+      {
+        from: flags.from,
+        links: flags.link ?? [],
+        yes: flags.yes,
+        dryRun: flags['dry-run'],
+        keyValues: flags['key-value'] ?? [],
+        runtimeConfig: flags['runtime-config'],
+        cwd: process.cwd(),
+      },
+      {
+        human: !this.jsonEnabled(),
+        log: (text) => this.log(text),
+        note: (text) => this.note(text),
+        warn: (text) => this.warn(text),
+        answer: (plan, links) => this.answer(plan, links),
+      },
+    )
     return report
   }
 
   /** Asks about the labels nothing answered, or fails before any change when nobody can answer. */
-  private async answer(plan: DeployPlan, links: ReturnType<typeof parseLinkSpecs>): Promise<DeployPlan> {
+  private async answer(plan: DeployPlan, links: LinkSpec[]): Promise<DeployPlan> {
     if (!this.interactive) {
       const leadingArgs = this.flags.from === undefined ? [] : ['-f', this.flags.from]
       const trailingArgs = [
@@ -143,6 +91,8 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       ]
       throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs})
     }
+    // Loaded only when a question is asked: scripted deploys never pay for the prompt library.
+    const {askForUnansweredLabels, PromptCancelledError, Prompter} = await import('../lib/prompts.js')
     try {
       return await askForUnansweredLabels(plan, new Prompter())
     } catch (error) {

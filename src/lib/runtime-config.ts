@@ -90,21 +90,20 @@ export function renderRuntimeConfig(
   const doc = existing === undefined ? {} : parseRuntimeConfig(existing, file)
   const stores = isTable(doc.key_value_store) ? doc.key_value_store : {}
   const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], removed: [], changed: false}
-  let lines = original === '' ? [] : original.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n')
+  const chunks = splitChunks(original)
   let rewriteWhole = false
   const expected: Table = {}
 
   for (const label of remove) {
-    const section = findSection(lines, label)
-    if (section && isManaged(lines, section)) {
-      lines = [...lines.slice(0, section.start), ...lines.slice(section.end)]
-      const before = lines[section.start - 1]
-      const after = lines[section.start]
-      if (before !== undefined && before.trim() === '' && (after === undefined || after.trim() === '')) lines.splice(section.start - 1, 1)
+    const chunk = chunks.find((candidate) => candidate.label === label)
+    if (chunk && chunk.body.some((line) => line.trim().startsWith(MARKER))) {
+      chunk.body = []
+      chunk.label = undefined
+      // The blank line that separated it goes too; the user's trailing comments stay.
+      while (chunk.tail.length > 0 && chunk.tail[0]!.trim() === '') chunk.tail.shift()
       change.removed.push(label)
     }
   }
-  while (change.removed.length > 0 && lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop()
 
   for (const entry of entries) {
     const current = stores[entry.label]
@@ -116,20 +115,25 @@ export function renderRuntimeConfig(
     expected[entry.label] = value
     change.written.push(entry.label)
     const block = renderTable(entry, value)
-    const section = findSection(lines, entry.label)
-    if (section) {
-      lines = [...lines.slice(0, section.start), ...block, ...trailingBlank(lines, section), ...lines.slice(section.end)]
+    const chunk = chunks.find((candidate) => candidate.label === entry.label)
+    if (chunk) {
+      chunk.body = block
     } else if (current !== undefined) {
       // Defined inline or with dotted keys: too many shapes to edit as text.
       rewriteWhole = true
     } else {
-      if (lines.length > 0 && lines[lines.length - 1]!.trim() !== '') lines.push('')
-      lines.push(...block)
+      const last = chunks.at(-1)
+      const lastLine = last ? (last.tail.at(-1) ?? last.body.at(-1)) : undefined
+      if (last && lastLine !== undefined && lastLine.trim() !== '') last.tail.push('')
+      chunks.push({label: entry.label, body: block, tail: []})
     }
   }
 
+  const lines = joinChunks(chunks)
+  while (change.removed.length > 0 && lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop()
   let text = lines.length === 0 ? '' : lines.join('\n') + '\n'
-  if (rewriteWhole || !matches(text, expected, remove.filter((label) => change.removed.includes(label)))) {
+  // An edit is checked by parsing its result; an unchanged text was valid and already said this.
+  if (rewriteWhole || (text !== original && !matches(text, expected, change.removed))) {
     const merged: Table = {...doc, key_value_store: {...stores, ...expected}}
     for (const label of change.removed) delete (merged.key_value_store as Table)[label]
     text = stringify(merged) + '\n'
@@ -147,31 +151,60 @@ function renderTable(entry: RuntimeConfigEntry, value: {type: string; path: stri
   ]
 }
 
-interface Section {
-  start: number
-  /** Index of the first line after the section. */
-  end: number
+/**
+ * The file as a list of chunks, each a table header with its keys (`body`) and the comments and
+ * blank lines after its last key (`tail`, kept as the user wrote them). The first chunk holds
+ * what comes before any header. `label` is set for `[key_value_store.LABEL]` headers.
+ */
+interface Chunk {
+  label?: string
+  body: string[]
+  tail: string[]
 }
 
-function findSection(lines: string[], label: string): Section | undefined {
-  const names = [label, JSON.stringify(label), `'${label}'`].map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  const header = new RegExp(`^\\s*\\[\\s*key_value_store\\s*\\.\\s*(?:${names.join('|')})\\s*\\]\\s*(?:#.*)?$`)
-  const start = lines.findIndex((line) => header.test(line))
-  if (start === -1) return undefined
-  let end = start + 1
-  while (end < lines.length && !/^\s*\[/.test(lines[end]!)) end++
-  // Comments and blank lines after the last key belong to whatever the user wrote next: keep them.
-  while (end > start + 1 && /^\s*(?:#.*)?$/.test(lines[end - 1]!)) end--
-  return {start, end}
+const ANY_HEADER = /^\s*\[/
+const STORE_HEADER = /^\s*\[\s*key_value_store\s*\.\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*\]\s*(?:#.*)?$/
+const COMMENT_OR_BLANK = /^\s*(?:#.*)?$/
+
+function splitChunks(text: string): Chunk[] {
+  if (text === '') return []
+  const lines = text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n')
+  const chunks: Chunk[] = []
+  let current: Chunk = {body: [], tail: []}
+  const close = () => {
+    // Comments and blank lines after the last key belong to whatever the user wrote next.
+    let end = current.body.length
+    while (end > 1 && COMMENT_OR_BLANK.test(current.body[end - 1]!)) end--
+    if (current.label !== undefined || current.body.length > 0) {
+      chunks.push({label: current.label, body: current.body.slice(0, end), tail: current.body.slice(end)})
+    }
+  }
+  for (const line of lines) {
+    if (ANY_HEADER.test(line)) {
+      close()
+      const match = STORE_HEADER.exec(line)
+      current = {label: match ? unquoteKey(match[1]!) : undefined, body: [line], tail: []}
+    } else {
+      current.body.push(line)
+    }
+  }
+  close()
+  return chunks
 }
 
-/** A blank line between a rewritten section and a section that follows it directly. */
-function trailingBlank(lines: string[], section: Section): string[] {
-  return section.end < lines.length && /^\s*\[/.test(lines[section.end]!) ? [''] : []
+function unquoteKey(key: string): string {
+  if (key.startsWith('"')) {
+    try {
+      return JSON.parse(key) as string
+    } catch {
+      return key
+    }
+  }
+  return key.startsWith("'") ? key.slice(1, -1) : key
 }
 
-function isManaged(lines: string[], section: Section): boolean {
-  return lines.slice(section.start, section.end).some((line) => line.trim().startsWith(MARKER))
+function joinChunks(chunks: Chunk[]): string[] {
+  return chunks.flatMap((chunk) => [...chunk.body, ...chunk.tail])
 }
 
 /** Checks that an edited text says what was intended; if not, the caller rewrites the whole file. */
@@ -190,16 +223,19 @@ function matches(text: string, expected: Table, removed: string[]): boolean {
   return removed.every((label) => !(label in stores))
 }
 
-/** Reads the current file (undefined when it does not exist yet) and checks that it parses. */
-export async function readRuntimeConfig(file: string): Promise<string | undefined> {
-  let text: string
+async function readRuntimeConfigText(file: string): Promise<string | undefined> {
   try {
-    text = await readFile(file, 'utf8')
+    return await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new UnavailableError(`Cannot read the runtime config ${file}: ${(error as Error).message}`)
   }
-  parseRuntimeConfig(text, file)
+}
+
+/** Reads the current file (undefined when it does not exist yet) and checks that it parses. */
+export async function readRuntimeConfig(file: string): Promise<string | undefined> {
+  const text = await readRuntimeConfigText(file)
+  if (text !== undefined) parseRuntimeConfig(text, file)
   return text
 }
 
@@ -209,7 +245,8 @@ export async function updateRuntimeConfig(
   entries: readonly RuntimeConfigEntry[],
   remove: readonly string[] = [],
 ): Promise<RuntimeConfigChange> {
-  const existing = await readRuntimeConfig(file)
+  const existing = await readRuntimeConfigText(file)
+  // renderRuntimeConfig parses it, and refuses a broken file before anything is written.
   const {text, change} = renderRuntimeConfig(existing, file, entries, remove)
   if (change.changed) {
     try {
@@ -270,6 +307,8 @@ export class RuntimeConfigRegistry {
   }
 
   async remember(app: string, entry: RegisteredApp): Promise<void> {
+    const known = this.apps.get(app)
+    if (known?.runtimeConfig === entry.runtimeConfig && known.manifest === entry.manifest) return
     this.apps.set(app, entry)
     await this.save()
   }

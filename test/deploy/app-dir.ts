@@ -32,7 +32,7 @@ export function writeApp(dir: string, name: string, labels: string[], extra = ''
 }
 
 /** Runs the binary and insists on the exit code, showing stderr when it differs. */
-export async function cli(args: string[], options: {home: string; cwd?: string; input?: string}, exitCode = 0): Promise<CliResult> {
+export async function cli(args: string[], options: {home: string; cwd?: string; input?: string; env?: NodeJS.ProcessEnv}, exitCode = 0): Promise<CliResult> {
   const result = await runCli(args, options)
   assert.equal(result.exitCode, exitCode, `kvcloud ${args.join(' ')} exited ${result.exitCode}, expected ${exitCode}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
   return result

@@ -126,3 +126,34 @@ describe('deploy through the binary', function () {
     })
   })
 })
+
+describe('deploy: the fast path prints exactly what the command prints', function () {
+  this.timeout(60_000)
+
+  it('same stdout, stderr, exit code and files, with and without KVCLOUD_NO_FAST_PATH', async () => {
+    const runs: Array<{stdout: string; stderr: string; runtimeConfig: string; stores: string}> = []
+    for (const env of [{}, {KVCLOUD_NO_FAST_PATH: '1'}]) {
+      const {home, cleanup} = tempHome()
+      try {
+        await cli(['kv', 'create', 'case-a'], {home})
+        const appDir = join(home, 'app')
+        writeApp(appDir, 'shop', ['cache', 'default', 'old'], '[component.db]\nsource = "db.wasm"\nsqlite_databases = ["audit"]\n')
+        await cli(['deploy', '--yes'], {home, cwd: appDir, env})
+        writeApp(appDir, 'shop', ['cache', 'default', 'new'], '[component.db]\nsource = "db.wasm"\nsqlite_databases = ["audit"]\n')
+        const result = await cli(['deploy', '--link', 'kv:cache=case-a', '--link', 'kv:new=fresh', '--key-value', 'a=1'], {home, cwd: appDir, env})
+        const normalize = (text: string) => text.split(home).join('HOME')
+        runs.push({
+          stdout: normalize(result.stdout),
+          stderr: normalize(result.stderr),
+          runtimeConfig: readFileSync(join(appDir, 'runtime-config.toml'), 'utf8').replace(/stores\/[^"]+/g, 'stores/FILE'),
+          stores: (await cli(['kv', 'list', '--json'], {home})).stdout,
+        })
+      } finally {
+        cleanup()
+      }
+    }
+    assert.match(runs[0]!.stdout, /│ cache +│ case-a +│ relinked \(was "shop-cache"\) │/)
+    assert.match(runs[0]!.stdout, /│ new +│ fresh +│ created +│/)
+    assert.deepEqual(runs[0], runs[1])
+  })
+})

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
 import {InvalidInputError} from '../../lib/errors.js'
-import {PromptCancelledError, Prompter} from '../../lib/prompts.js'
 import {RuntimeConfigRegistry} from '../../lib/runtime-config.js'
 
 export interface AppsDeleteResult {
@@ -44,6 +43,7 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
         `To delete it from a script, run: ${this.config.bin} apps delete ${name} --yes`,
       ])
     }
+    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
     let confirmed: boolean
     try {
       confirmed = await new Prompter().confirmAppDelete(name, linkCount)

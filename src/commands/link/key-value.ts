@@ -3,7 +3,6 @@ import {BaseCommand} from '../../base-command.js'
 import type {LinkResult} from '../../lib/backend.js'
 import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
 import {InvalidInputError, NotFoundError} from '../../lib/errors.js'
-import {PromptCancelledError, Prompter} from '../../lib/prompts.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
 
 export interface LinkKeyValueResult extends LinkResult {
@@ -98,6 +97,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
         [`To relink it from a script, run: ${this.config.bin} link kv ${label} --app ${app} --store ${next} --yes`],
       )
     }
+    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
     try {
       return await new Prompter().confirmRelink(app, label, previous, next)
     } catch (error) {

@@ -1,0 +1,116 @@
+// The deploy flow, shared by the oclif command and the fast path in src/fast-path/deploy.ts:
+// read and check everything, plan, get the missing answers, apply in one backend call, then
+// write the runtime config. Output goes through `DeployIo`, so both callers print the same.
+
+import {collectAll, type AppInfo, type Backend} from '../backend.js'
+import {NotFoundError, UnavailableError} from '../errors.js'
+import {readManifest} from '../manifest/read-manifest.js'
+import {runtimeConfigPath} from '../runtime-config.js'
+import {parseLinkSpecs, type LinkSpec} from './link-spec.js'
+import {planDeploy, toDeployRequest, type DeployPlan} from './plan.js'
+import {renderDeploySummary} from './render.js'
+import {reportFromPlan, reportFromResult, type DeployReport} from './report.js'
+import {parseSeedPairs, requireSeedLabel} from './seed.js'
+import {checkRuntimeConfig, writeAppRuntimeConfig, type RuntimeConfigOutcome} from './spin-runtime.js'
+
+export interface DeployOptions {
+  from?: string
+  links: readonly string[]
+  yes: boolean
+  dryRun: boolean
+  keyValues: readonly string[]
+  runtimeConfig?: string
+  cwd: string
+}
+
+export interface DeployIo {
+  /** stdout, for people (not called under --json). */
+  log(text: string): void
+  /** stderr notes (silent under --json). */
+  note(text: string): void
+  warn(text: string): void
+  /**
+   * Called when labels have no answer yet: returns the finished plan (by asking), or throws
+   * (no terminal, or the user cancelled). Nothing has changed when it is called.
+   */
+  answer(plan: DeployPlan, links: LinkSpec[]): Promise<DeployPlan>
+  /** Whether to print the human summary. */
+  human: boolean
+  /** Called once the backend has applied the deploy: from here on, the change is real. */
+  applied?(): void
+}
+
+export interface DeployOutcome {
+  report: DeployReport
+  runtimeConfig?: RuntimeConfigOutcome
+}
+
+export async function runDeploy(getBackend: () => Promise<Backend>, options: DeployOptions, io: DeployIo): Promise<DeployOutcome> {
+  // Everything that can be checked without the backend is checked first.
+  const manifest = await readManifest(options.from, options.cwd)
+  const links = parseLinkSpecs(options.links)
+  const seed = parseSeedPairs(options.keyValues)
+  if (seed.length > 0) requireSeedLabel(manifest)
+
+  const backend = await getBackend()
+  const current = await backend.getApp(manifest.name).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  })
+  const stores = await collectAll((cursor) => backend.listStores({cursor}))
+  let plan = planDeploy({manifest, current, existingStores: stores.map((store) => store.name), links, yes: options.yes})
+
+  const runtimeConfig = runtimeConfigPath(manifest.file, options.runtimeConfig, options.cwd)
+  if (backend.kind === 'local') {
+    await checkRuntimeConfig(backend, runtimeConfig)
+  } else if (options.runtimeConfig !== undefined) {
+    io.warn('--runtime-config applies to the local backend only; no runtime config file was written.')
+  }
+  if (plan.sqliteLabels.length > 0) {
+    io.note(`Note: kvcloud does not link SQLite databases yet; the app's sqlite_databases labels (${plan.sqliteLabels.join(', ')}) are left alone.`)
+  }
+
+  if (options.dryRun) {
+    const report = reportFromPlan(plan, seed.length)
+    if (io.human) io.log(renderDeploySummary(report))
+    return {report}
+  }
+
+  if (plan.unanswered.length > 0) plan = await io.answer(plan, links)
+
+  const result = await backend.deploy(toDeployRequest(plan, seed))
+  io.applied?.()
+  const report = reportFromResult(plan, result, seed.length)
+  for (const entry of report.labels.filter((label) => label.action === 'relinked')) {
+    io.note(`Label "${entry.label}" now points at key value store "${entry.store}" instead of "${entry.previousStore}".`)
+  }
+
+  let outcome: RuntimeConfigOutcome | undefined
+  try {
+    const deployed: AppInfo = await backend.getApp(result.app)
+    outcome = await writeAppRuntimeConfig(backend, deployed, {runtimeConfig, manifest: manifest.file}, {cwd: options.cwd})
+  } catch (error) {
+    // The deploy itself is done; say so, so nobody deploys again to "fix" it.
+    if (io.human) io.log(renderDeploySummary(report))
+    throw new UnavailableError(
+      `App "${report.app}" was deployed (revision ${report.revision}), but the runtime config for spin up was not written: ${(error as Error).message}`,
+      ['Fix that, then run "kvcloud deploy" again: it keeps the links and rewrites the file.'],
+    )
+  }
+  if (outcome) {
+    report.runtimeConfig = outcome.change.file
+    report.spinUp = outcome.spinUp
+  }
+
+  if (io.human) {
+    io.log(renderDeploySummary(report))
+    if (outcome) {
+      for (const kept of outcome.change.keptUserEntries) {
+        io.note(`Kept your [key_value_store.${kept.label}] entry (type "${kept.type}") in ${outcome.change.file}; spin up uses it, not kvcloud's store.`)
+      }
+      io.note(`${outcome.change.changed ? 'Wrote' : 'Unchanged:'} ${outcome.change.file}. Run the app with its stores:`)
+      io.note(`  ${outcome.spinUp}`)
+    }
+  }
+  return {report, runtimeConfig: outcome}
+}
