@@ -51,6 +51,21 @@ describe('kv import / export (real binary)', function () {
       assert.deepEqual(await storeContents(home(), 'store-a'), {kept: hex('yes')})
     })
 
+    it('refuses bytes that are not UTF-8 instead of changing a key, naming the line', async () => {
+      await putPairs(home(), 'store-a', {kept: 'yes'})
+      const good = Array.from({length: 3}, (_, i) => Buffer.from(JSON.stringify({key: `k${i}`, value: 'v'}) + '\n'))
+      file('bad-key.ndjson', Buffer.concat([...good, Buffer.from('{"key":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('","value":"v"}\n')]))
+      file('bad-value.json', Buffer.concat([Buffer.from('[{"key":"a","value":"x'), Buffer.from([0xc3]), Buffer.from('"}]')]))
+      const ndjson = await kv(['kv', 'import', '-s', 'store-a', 'bad-key.ndjson'])
+      assert.equal(ndjson.exitCode, 2)
+      assert.equal(ndjson.stdout, '')
+      assert.match(ndjson.stderr, /^Error: Cannot import bad-key\.ndjson: line 4 is not valid UTF-8 text\./)
+      const json = await kv(['kv', 'import', '-s', 'store-a', 'bad-value.json'])
+      assert.equal(json.exitCode, 2)
+      assert.match(json.stderr, /^Error: Cannot import bad-value\.json: line 1 is not valid UTF-8 text\./)
+      assert.deepEqual(await storeContents(home(), 'store-a'), {kept: hex('yes')})
+    })
+
     it('names the index of a bad JSON array entry, and the limits', async () => {
       file('missing.json', '[{"key":"a","value":"1"},{"value":"2"}]')
       file('types.json', '[{"key":"a","value":2}]')
