@@ -3,7 +3,19 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import Database from 'better-sqlite3'
 import {parse} from 'smol-toml'
+import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
+
+/** Sets up state in-process, so only the command under test pays for a child process. */
+export async function withBackend(home: string, use: (backend: LocalBackend) => Promise<void>): Promise<void> {
+  const backend = LocalBackend.open({home, limits: DEFAULT_LIMITS})
+  try {
+    await use(backend)
+  } finally {
+    await backend.close()
+  }
+}
 
 /** A Spin app folder with a v2 manifest whose one component opens `labels`. */
 export function writeApp(dir: string, name: string, labels: string[], extra = ''): string {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {repoRoot, tempHome} from '../helpers/cli.js'
-import {cli, readAsSpin, snapshot, writeApp} from './app-dir.js'
+import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
 
 const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'manifests')
 
@@ -16,7 +16,7 @@ describe('deploy through the binary', function () {
   afterEach(() => cleanup())
 
   it('--dry-run shows the plan, including what is unanswered, and changes nothing', async () => {
-    await cli(['kv', 'create', 'case-a'], {home})
+    await withBackend(home, async (backend) => void (await backend.createStore('case-a')))
     const appDir = join(home, 'app')
     writeApp(appDir, 'shop', ['cache', 'default'])
     const before = await snapshot(home)
@@ -72,7 +72,7 @@ describe('deploy through the binary', function () {
     assert.match(result.stdout, /^App "visit-counter" deployed \(revision 1\)\.$/m)
     assert.match(result.stdout, /│ visits_by_day │ visit-counter-visits_by_day │ created │/)
     assert.match(result.stderr, /spin up -f .*v1-legacy\.toml --runtime-config-file rc\/visit-counter\.toml/)
-    await cli(['kv', 'set', '-a', 'visit-counter', '-l', 'visits_by_day', 'monday=3'], {home})
+    await withBackend(home, (backend) => backend.setValues({app: 'visit-counter', label: 'visits_by_day'}, [{key: 'monday', value: Buffer.from('3')}]))
     assert.equal(readAsSpin(runtimeConfig, 'visits_by_day', 'monday'), '3')
     const info = JSON.parse((await cli(['apps', 'info', 'visit-counter', '--json'], {home})).stdout)
     assert.equal(info.version, '1.0.0')
@@ -100,7 +100,7 @@ describe('deploy through the binary', function () {
     assert.match(result.stderr, /Kept your \[key_value_store\.cache\] entry \(type "redis"\) in .*runtime-config\.toml; spin up uses it, not kvcloud's store\./)
     const text = readFileSync(runtimeConfig, 'utf8')
     assert.ok(text.startsWith(own), text)
-    await cli(['kv', 'set', '-a', 'shop', '-l', 'default', 'x=1'], {home})
+    await withBackend(home, (backend) => backend.setValues({app: 'shop', label: 'default'}, [{key: 'x', value: Buffer.from('1')}]))
     assert.equal(readAsSpin(runtimeConfig, 'default', 'x'), '1')
   })
 
@@ -115,7 +115,7 @@ describe('deploy through the binary', function () {
     const appDir = join(home, 'app')
     writeApp(appDir, 'shop', ['default'])
     await cli(['deploy', '--yes'], {home, cwd: appDir})
-    await cli(['kv', 'create', 'later'], {home})
+    await withBackend(home, async (backend) => void (await backend.createStore('later')))
     const result = await cli(['link', 'kv', 'coming-soon', '-a', 'shop', '-s', 'later', '--allow-undeclared', '--json'], {home})
     assert.deepEqual(JSON.parse(result.stdout), {
       status: 'linked',
@@ -135,7 +135,7 @@ describe('deploy: the fast path prints exactly what the command prints', functio
     for (const env of [{}, {KVCLOUD_NO_FAST_PATH: '1'}]) {
       const {home, cleanup} = tempHome()
       try {
-        await cli(['kv', 'create', 'case-a'], {home})
+        await withBackend(home, async (backend) => void (await backend.createStore('case-a')))
         const appDir = join(home, 'app')
         writeApp(appDir, 'shop', ['cache', 'default', 'old'], '[component.db]\nsource = "db.wasm"\nsqlite_databases = ["audit"]\n')
         await cli(['deploy', '--yes'], {home, cwd: appDir, env})

@@ -6,7 +6,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {binPath, runCli, tempHome} from '../helpers/cli.js'
-import {cli, snapshot, writeApp} from './app-dir.js'
+import {cli, snapshot, withBackend, writeApp} from './app-dir.js'
 
 const QUICK_MS = 5000
 
@@ -21,8 +21,10 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
     ;({home, cleanup} = tempHome())
     appDir = join(home, 'shop')
     // One deployed app with one link, and two stores, so "nothing changed" has something to lose.
-    await cli(['kv', 'create', 'case-a'], {home})
-    await cli(['kv', 'create', 'case-b'], {home})
+    await withBackend(home, async (backend) => {
+      await backend.createStore('case-a')
+      await backend.createStore('case-b')
+    })
     writeApp(appDir, 'shop', ['cache'])
     await cli(['deploy', '--link', 'kv:cache=case-a'], {home, cwd: appDir})
     writeApp(appDir, 'shop', ['cache', 'promptstore', 'sessions'], '[component.db]\nsource = "db.wasm"\nsqlite_databases = ["audit"]\n')
@@ -74,13 +76,12 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
       assert.equal(pasted.code, 0)
       assert.match(pasted.stdout, /│ promptstore │ shop-promptstore │ created +│/)
       assert.match(pasted.stdout, /│ sessions +│ case-b +│ linked +│/)
-      // Back to the baseline for the other cases.
-      await cli(['unlink', 'kv', 'promptstore', '-a', 'shop'], {home})
-      await cli(['unlink', 'kv', 'sessions', '-a', 'shop'], {home})
-      await cli(['kv', 'delete', 'shop-promptstore', '--yes'], {home})
-      writeApp(appDir, 'shop', ['cache'])
-      await cli(['deploy'], {home, cwd: appDir})
-      writeApp(appDir, 'shop', ['cache', 'promptstore', 'sessions'], '[component.db]\nsource = "db.wasm"\nsqlite_databases = ["audit"]\n')
+      // Back to the links of the baseline for the other cases (the app keeps its new revision).
+      await withBackend(home, async (backend) => {
+        await backend.unlinkStore('shop', 'promptstore')
+        await backend.unlinkStore('shop', 'sessions')
+        await backend.deleteStore('shop-promptstore')
+      })
       baseline = await snapshot(home)
     })
 
@@ -138,7 +139,7 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
       await refuses(
         ['link', 'kv', 'other', '-a', 'shop', '-s', 'case-a'],
         2,
-        /^Error: App "shop" does not use the label "other": no component declares it in key_value_stores \(its labels: cache\)\.\nCheck the spelling, or pass --allow-undeclared to link it anyway\.$/m,
+        /^Error: App "shop" does not use the label "other": no component declares it in key_value_stores \(its labels: cache, promptstore, sessions\)\.\nCheck the spelling, or pass --allow-undeclared to link it anyway\.$/m,
       )
       await refuses(['link', 'kv', 'Bad_label-x', '-a', 'shop', '-s', 'case-a'], 2, /Invalid label "Bad_label-x"/)
     })

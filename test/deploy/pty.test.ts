@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {tempHome} from '../helpers/cli.js'
-import {cli, readAsSpin, snapshot, writeApp} from './app-dir.js'
+import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
 import {ensureScriptCommand, runInPty} from './pty.js'
 
 const enter = '\r'
@@ -42,12 +42,12 @@ describe('deploy and link in a real terminal', function () {
     assert.match(result.screen, /│ promptstore2 │ case-a +│ linked +│/)
     assert.match(result.screen, /spin up --runtime-config-file runtime-config\.toml/)
     assert.doesNotMatch(result.screen, /database/i)
-    await cli(['kv', 'set', '-s', 'case-a', 'prompt=hi'], {home})
+    await withBackend(home, (backend) => backend.setValues({store: 'case-a'}, [{key: 'prompt', value: Buffer.from('hi')}]))
     assert.equal(readAsSpin(join(appDir, 'runtime-config.toml'), 'promptstore2', 'prompt'), 'hi')
   })
 
   it('Esc at the second question cancels: exit 130, no store, no app', async () => {
-    await cli(['kv', 'create', 'case-a'], {home})
+    await withBackend(home, async (backend) => void (await backend.createStore('case-a')))
     const before = await snapshot(home)
     const result = await runInPty(['deploy'], {
       home,
@@ -64,8 +64,8 @@ describe('deploy and link in a real terminal', function () {
   })
 
   it('link asks before relinking, and No keeps the old store', async () => {
-    await cli(['kv', 'create', 'case-a'], {home})
-    await cli(['kv', 'create', 'case-b'], {home})
+    await withBackend(home, async (backend) => void (await backend.createStore('case-a')))
+    await withBackend(home, async (backend) => void (await backend.createStore('case-b')))
     await cli(['deploy', '--link', 'kv:promptstore1=case-a', '--link', 'kv:promptstore2=case-a'], {home, cwd: appDir})
     const question = /App "shop"'s "promptstore1" label is currently linked to "case-a"\. Change to link to key value store "case-b" instead\? \(y\/N\)/
     const declined = await runInPty(['link', 'kv', 'promptstore1', '-a', 'shop', '-s', 'case-b'], {home, cwd: appDir, steps: [{when: question, keys: enter}]})
