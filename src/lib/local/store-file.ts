@@ -1,10 +1,19 @@
 import {rmSync} from 'node:fs'
 import type {Pair} from '../backend.js'
+import type {Statement} from 'better-sqlite3'
 import {openDatabase, writeTransaction, type Db} from './sqlite.js'
 
 const WHAT = 'store file'
 
 let importCounter = 0
+
+/** Rows per multi-row upsert (3 parameters each, well under SQLite's limit of 32,766). */
+const ROWS_PER_UPSERT = 64
+
+/** How much of an import waits in memory before it spills to a temporary table. */
+const MAX_PENDING_BYTES = 48 * 1024 * 1024
+/** A rough cost per pair for the Map entry, the key string and the Buffer object. */
+const PENDING_PAIR_OVERHEAD = 160
 
 /**
  * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
@@ -15,6 +24,7 @@ let importCounter = 0
 export class StoreFile {
   private readonly db: Db
   private readonly statements
+  private upsertRowsStatement?: Statement<unknown[]>
 
   constructor(readonly path: string, options: {create: boolean}) {
     this.db = openDatabase(path, WHAT, options)
@@ -63,10 +73,9 @@ export class StoreFile {
 
   /** Writes every pair into every namespace in one transaction. */
   set(namespaces: string[], pairs: Pair[]): void {
+    const entries = pairs.map(({key, value}): [string, Buffer] => [key, toBuffer(value)])
     this.write(() => {
-      for (const namespace of namespaces) {
-        for (const {key, value} of pairs) this.statements.set.run(namespace, key, toBuffer(value))
-      }
+      for (const namespace of namespaces) this.upsertMany(namespace, entries)
     })
   }
 
@@ -148,32 +157,55 @@ export class StoreFile {
     onBatch: (pairs: Pair[]) => void,
     namespacesAtApply: () => string[],
   ): Promise<number> {
-    // Each import stages into its own table, so imports running side by side in one process
-    // (a server) never see each other's pairs.
-    const staging = `temp.import_staging_${++importCounter}`
-    this.db.exec(`CREATE TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
+    // Pairs wait in memory up to a bound; most imports end before it and are applied straight
+    // from there. A larger import spills into a private temporary table (each import its own,
+    // so imports side by side in one server never mix), keeping memory flat at any size.
+    // Either way nothing touches the store until the one short transaction at the end.
+    const pending = new Map<string, Buffer>()
+    let pendingBytes = 0
+    let staging: string | undefined
+    let stageBatch: ((pairs: Iterable<[string, Buffer]>) => void) | undefined
     try {
-      const stage = this.db.prepare<[string, Buffer]>(`INSERT OR REPLACE INTO ${staging} (key, value) VALUES (?, ?)`)
-      const stageBatch = this.db.transaction((pairs: Pair[]) => {
-        for (const {key, value} of pairs) stage.run(key, toBuffer(value))
-      })
       for await (const batch of batches) {
         onBatch(batch)
-        stageBatch(batch)
+        for (const {key, value} of batch) {
+          const buffer = toBuffer(value)
+          pending.set(key, buffer)
+          pendingBytes += key.length + buffer.byteLength + PENDING_PAIR_OVERHEAD
+        }
+        if (pendingBytes > MAX_PENDING_BYTES) {
+          if (!staging) {
+            staging = `temp.import_staging_${++importCounter}`
+            this.db.exec(`CREATE TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
+            const stage = this.db.prepare<[string, Buffer]>(`INSERT OR REPLACE INTO ${staging} (key, value) VALUES (?, ?)`)
+            stageBatch = this.db.transaction((pairs: Iterable<[string, Buffer]>) => {
+              for (const [key, value] of pairs) stage.run(key, value)
+            })
+          }
+          stageBatch!(pending)
+          pending.clear()
+          pendingBytes = 0
+        }
+      }
+      if (staging) stageBatch!(pending)
+      // Asked only now: links may have changed, or the store gone, while the pairs streamed in.
+      const namespaces = namespacesAtApply()
+      if (!staging) {
+        this.write(() => {
+          for (const namespace of namespaces) this.upsertMany(namespace, pending)
+        })
+        return pending.size
       }
       const apply = this.db.prepare<[string]>(
         `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM ${staging} WHERE true ` +
           'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
       )
-      const count = (this.db.prepare(`SELECT count(*) AS n FROM ${staging}`).get() as {n: number}).n
-      // Asked only now: links may have changed, or the store gone, while the pairs streamed in.
-      const namespaces = namespacesAtApply()
       this.write(() => {
         for (const namespace of namespaces) apply.run(namespace)
       })
-      return count
+      return (this.db.prepare(`SELECT count(*) AS n FROM ${staging}`).get() as {n: number}).n
     } finally {
-      if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS ${staging}`)
+      if (staging && this.db.open) this.db.exec(`DROP TABLE IF EXISTS ${staging}`)
     }
   }
 
@@ -184,6 +216,30 @@ export class StoreFile {
   /** Removes a file nobody else can have open (one made for a deploy that was rolled back). */
   static removeUnused(path: string): void {
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(path + suffix, {force: true})
+  }
+
+  /**
+   * Spin's upsert, many rows per statement: SQLite runs them in order, so the result is the
+   * same as one statement per pair, at about half the cost for large writes. Call inside a write.
+   */
+  private upsertMany(namespace: string, pairs: Iterable<[string, Buffer]>): void {
+    const args: unknown[] = []
+    for (const [key, value] of pairs) {
+      args.push(namespace, key, value)
+      if (args.length === ROWS_PER_UPSERT * 3) {
+        this.upsertRows.run(args)
+        args.length = 0
+      }
+    }
+    for (let i = 0; i < args.length; i += 3) this.statements.set.run(args[i] as string, args[i + 1] as string, args[i + 2] as Buffer)
+  }
+
+  private get upsertRows(): Statement<unknown[]> {
+    this.upsertRowsStatement ??= this.db.prepare(
+      'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_UPSERT).fill('(?, ?, ?)').join(', ') +
+        ' ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
+    )
+    return this.upsertRowsStatement
   }
 
   private write<T>(work: () => T): T {
