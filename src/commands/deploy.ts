@@ -11,21 +11,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
   static override summary = "Deploy an app from its Spin manifest and link each of its key value store labels to a store."
 
   static override description = [
-    'Reads spin.toml (or -f/--from FILE|DIR), creates or updates the app, and makes sure every label in its',
-    "components' key_value_stores is linked to a key value store. Labels already linked stay as they are.",
-    '',
-    'For each label that is not linked yet, deploy asks whether to use an existing store or create one (the',
-    'suggested name is APP-LABEL). Without a terminal nothing is asked: give --link kv:LABEL=STORE for each',
-    'such label (a missing store is created), or --yes to link each one to APP-LABEL (created when missing).',
-    'Otherwise deploy fails before changing anything and prints the command to run.',
-    '',
-    '--link for a label that is linked to another store relinks it. The whole deploy is one change: if it',
-    'fails, or you cancel a question (Ctrl-C or Esc), no store, link or revision from it remains.',
-    '',
-    'On the local backend deploy also writes a runtime config file for `spin up` beside the manifest',
-    '(runtime-config.toml, or --runtime-config FILE), mapping every linked label to its store file, and keeps',
-    'the other entries of that file. SQLite databases (sqlite_databases) are not linked yet.',
-  ].join('\n')
+    "Reads spin.toml (or -f/--from FILE|DIR), creates or updates the app, and makes sure every label in its components' key_value_stores is linked to a key value store. Labels already linked stay as they are.",
+    'For each label that is not linked yet, deploy asks whether to use an existing store or create one (the suggested name is APP-LABEL). Without a terminal nothing is asked: give --link kv:LABEL=STORE for each such label (a missing store is created), or --yes to link each one to APP-LABEL (created when missing). Otherwise deploy fails before changing anything and prints the command to run.',
+    '--link for a label that is linked to another store relinks it. The whole deploy is one change: if it fails, or you cancel a question (Ctrl-C or Esc), no store, link or revision from it remains.',
+    'On the local backend deploy also writes a runtime config file for `spin up` beside the manifest (runtime-config.toml, or --runtime-config FILE), mapping every linked label to its store file, and keeps the other entries of that file. SQLite databases (sqlite_databases) are not linked yet.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

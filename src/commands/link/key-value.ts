@@ -16,15 +16,10 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
   static override summary = 'Link a key value store to an app under a label.'
 
   static override description = [
-    'The app then opens the store when it opens the label; no rebuild is needed. Linking the same store again',
-    'is fine and says so. If the label is linked to another store, you are asked whether to relink it; --yes',
-    'answers yes, and without a terminal --yes is required.',
-    '',
-    'The label must be one that a component of the app declares in key_value_stores, since a link nobody',
-    'opens is most likely a typo; --allow-undeclared links it anyway (for a label a coming deploy adds).',
-    '',
+    'The app then opens the store when it opens the label; no rebuild is needed. Linking the same store again is fine and says so. If the label is linked to another store, you are asked whether to relink it; --yes answers yes, and without a terminal --yes is required.',
+    'The label must be one that a component of the app declares in key_value_stores, since a link nobody opens is most likely a typo; --allow-undeclared links it anyway (for a label a coming deploy adds).',
     'On the local backend the runtime config file that deploy wrote for the app is rewritten to match.',
-  ].join('\n')
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> promptstore --app my-app --store case-a',
@@ -81,8 +76,9 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
           (result.status === 'relinked' ? ` (instead of "${result.previousStore}")` : '')
     this.log(message)
 
-    const outcome = result.status === 'already-linked' ? undefined : await refreshAppRuntimeConfig(backend, app.name)
-    if (outcome === 'unknown') {
+    // Also when already linked: that repairs a runtime config table someone removed.
+    const outcome = await refreshAppRuntimeConfig(backend, app.name)
+    if (outcome === 'unknown' && result.status !== 'already-linked') {
       this.note(`To run the app with this store under spin up, run "${this.config.bin} deploy" in its folder: it writes the runtime config file.`)
     } else if (typeof outcome === 'object' && outcome.change.changed) {
       this.note(`Updated ${outcome.change.file}. Restart the app with: ${outcome.spinUp}`)
