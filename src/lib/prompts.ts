@@ -8,7 +8,7 @@
 import {confirm, input, select} from '@inquirer/prompts'
 import {Writable} from 'node:stream'
 import {answerLabel, storeChoices, suggestedStoreName, type DeployPlan} from './deploy/plan.js'
-import {STORE_NAME_RULE} from './validation.js'
+import {STORE_NAME_RULE, validateStoreName} from './validation.js'
 
 /** The user pressed Ctrl-C or Esc: stop, change nothing. */
 export class PromptCancelledError extends Error {
@@ -28,8 +28,6 @@ type Context = NonNullable<Parameters<typeof select>[1]>
 type KeypressEmitter = NodeJS.ReadableStream & {
   on(event: 'keypress', listener: (text: string | undefined, key: {name?: string} | undefined) => void): unknown
 }
-
-const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
 export class Prompter {
   private readonly input: NodeJS.ReadableStream
@@ -130,7 +128,11 @@ export class Prompter {
           default: suggested,
           validate: (value: string) => {
             const name = value.trim()
-            if (!STORE_NAME.test(name)) return `${STORE_NAME_RULE}.`
+            try {
+              validateStoreName(name)
+            } catch {
+              return `${STORE_NAME_RULE}.`
+            }
             if (lowerTaken.has(name.toLowerCase())) return `Key value store "${name}" already exists. Type another name.`
             return true
           },

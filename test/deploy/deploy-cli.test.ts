@@ -104,6 +104,15 @@ describe('deploy through the binary', function () {
     assert.equal(readAsSpin(runtimeConfig, 'default', 'x'), '1')
   })
 
+  it('an app with no key value store labels deploys, and gets no runtime config file', async () => {
+    const appDir = join(home, 'static')
+    writeApp(appDir, 'static-site', [])
+    const result = await cli(['deploy'], {home, cwd: appDir})
+    assert.equal(result.stdout, 'App "static-site" deployed (revision 1).\nThe app declares no key value store labels.\n')
+    assert.equal(result.stderr, '')
+    assert.equal(existsSync(join(appDir, 'runtime-config.toml')), false)
+  })
+
   it('apps list says when there are no apps, on stderr', async () => {
     const result = await cli(['apps', 'list'], {home})
     assert.equal(result.stdout, '')

@@ -1,6 +1,7 @@
 // Keeps the runtime config file of an app in step with its links, on the local backend only:
 // deploy writes it and records where; link and unlink rewrite it when deploy recorded one.
 
+import {existsSync} from 'node:fs'
 import type {AppInfo, Backend} from '../backend.js'
 import {
   hasStoreFiles,
@@ -33,6 +34,8 @@ export async function writeAppRuntimeConfig(
   const entries = app.links
     .filter((link) => app.labels.includes(link.label))
     .map((link) => ({label: link.label, store: link.store, storeFile: backend.storeFilePath(link.store)}))
+  // An app with no key value store labels needs no runtime config; do not create an empty one.
+  if (entries.length === 0 && (options.remove ?? []).length === 0 && !existsSync(location.runtimeConfig)) return undefined
   const change = await updateRuntimeConfig(location.runtimeConfig, entries, options.remove ?? [])
   const description = await backend.describe()
   if (description.kind === 'local') {
@@ -59,5 +62,5 @@ export async function refreshAppRuntimeConfig(
   const location = registry.lookup(appName)
   if (!location) return 'unknown'
   const app = await backend.getApp(appName)
-  return (await writeAppRuntimeConfig(backend, app, location, options))!
+  return (await writeAppRuntimeConfig(backend, app, location, options)) ?? 'unknown'
 }
