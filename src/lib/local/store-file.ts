@@ -10,10 +10,6 @@ let importCounter = 0
 /** Rows per multi-row upsert (3 parameters each, well under SQLite's limit of 32,766). */
 const ROWS_PER_UPSERT = 64
 
-/** How much of an import waits in memory before it spills to a temporary table. */
-const MAX_PENDING_BYTES = 48 * 1024 * 1024
-/** A rough cost per pair for the Map entry, the key string and the Buffer object. */
-const PENDING_PAIR_OVERHEAD = 160
 
 /**
  * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
@@ -73,9 +69,8 @@ export class StoreFile {
 
   /** Writes every pair into every namespace in one transaction. */
   set(namespaces: string[], pairs: Pair[]): void {
-    const entries = pairs.map(({key, value}): [string, Buffer] => [key, toBuffer(value)])
     this.write(() => {
-      for (const namespace of namespaces) this.upsertMany(namespace, entries)
+      for (const namespace of namespaces) this.upsertMany(namespace, pairs)
     })
   }
 
@@ -157,56 +152,69 @@ export class StoreFile {
     onBatch: (pairs: Pair[]) => void,
     namespacesAtApply: () => string[],
   ): Promise<number> {
-    // Pairs wait in memory up to a bound; most imports end before it and are applied straight
-    // from there. A larger import spills into a private temporary table (each import its own,
-    // so imports side by side in one server never mix), keeping memory flat at any size.
-    // Either way nothing touches the store until the one short transaction at the end.
-    const pending = new Map<string, Buffer>()
-    let pendingBytes = 0
+    // An import that arrives as one batch (a parsed JSON array, a small NDJSON file) is already
+    // in memory and is applied straight from it. A second batch means a stream of unknown size:
+    // everything spills into a private temporary table (each import its own, so imports side by
+    // side in one server never mix), keeping memory flat at any size. Either way nothing touches
+    // the store until the one short transaction at the end.
+    let single: Pair[] | undefined
     let staging: string | undefined
-    let stageBatch: ((pairs: Iterable<[string, Buffer]>) => void) | undefined
     try {
       for await (const batch of batches) {
         onBatch(batch)
-        for (const {key, value} of batch) {
-          const buffer = toBuffer(value)
-          pending.set(key, buffer)
-          pendingBytes += key.length + buffer.byteLength + PENDING_PAIR_OVERHEAD
+        if (!staging && !single) {
+          single = batch
+          continue
         }
-        if (pendingBytes > MAX_PENDING_BYTES) {
-          if (!staging) {
-            staging = `temp.import_staging_${++importCounter}`
-            this.db.exec(`CREATE TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
-            const stage = this.db.prepare<[string, Buffer]>(`INSERT OR REPLACE INTO ${staging} (key, value) VALUES (?, ?)`)
-            stageBatch = this.db.transaction((pairs: Iterable<[string, Buffer]>) => {
-              for (const [key, value] of pairs) stage.run(key, value)
-            })
-          }
-          stageBatch!(pending)
-          pending.clear()
-          pendingBytes = 0
+        if (!staging) {
+          staging = `import_staging_${++importCounter}`
+          this.db.exec(`CREATE TEMP TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
+          // The staging table lives in a temp file; a small page cache for it keeps a
+          // million-pair import's memory flat (better-sqlite3's default is 16 MB per schema).
+          this.db.pragma('temp.cache_size = -2000')
+          this.stage(staging, single!)
+          single = undefined
         }
+        this.stage(staging, batch)
       }
-      if (staging) stageBatch!(pending)
       // Asked only now: links may have changed, or the store gone, while the pairs streamed in.
       const namespaces = namespacesAtApply()
       if (!staging) {
+        const pairs = single ?? []
         this.write(() => {
-          for (const namespace of namespaces) this.upsertMany(namespace, pending)
+          for (const namespace of namespaces) this.upsertMany(namespace, pairs)
         })
-        return pending.size
+        return new Set(pairs.map((pair) => pair.key)).size
       }
       const apply = this.db.prepare<[string]>(
-        `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM ${staging} WHERE true ` +
+        `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM temp.${staging} WHERE true ` +
           'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
       )
       this.write(() => {
         for (const namespace of namespaces) apply.run(namespace)
       })
-      return (this.db.prepare(`SELECT count(*) AS n FROM ${staging}`).get() as {n: number}).n
+      return (this.db.prepare(`SELECT count(*) AS n FROM temp.${staging}`).get() as {n: number}).n
     } finally {
-      if (staging && this.db.open) this.db.exec(`DROP TABLE IF EXISTS ${staging}`)
+      if (staging && this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${staging}`)
     }
+  }
+
+  /** Adds pairs to an import's temporary table (a later duplicate replaces an earlier one). */
+  private stage(table: string, pairs: Pair[]): void {
+    const sql = (rows: number) => `INSERT OR REPLACE INTO temp.${table} (key, value) VALUES ${Array(rows).fill('(?, ?)').join(', ')}`
+    const many = this.db.prepare<unknown[]>(sql(ROWS_PER_UPSERT))
+    const one = this.db.prepare<unknown[]>(sql(1))
+    this.db.transaction(() => {
+      const args: unknown[] = []
+      for (const {key, value} of pairs) {
+        args.push(key, toBuffer(value))
+        if (args.length === ROWS_PER_UPSERT * 2) {
+          many.run(args)
+          args.length = 0
+        }
+      }
+      for (let i = 0; i < args.length; i += 2) one.run(args[i], args[i + 1])
+    })()
   }
 
   close(): void {
@@ -222,10 +230,10 @@ export class StoreFile {
    * Spin's upsert, many rows per statement: SQLite runs them in order, so the result is the
    * same as one statement per pair, at about half the cost for large writes. Call inside a write.
    */
-  private upsertMany(namespace: string, pairs: Iterable<[string, Buffer]>): void {
+  private upsertMany(namespace: string, pairs: Pair[]): void {
     const args: unknown[] = []
-    for (const [key, value] of pairs) {
-      args.push(namespace, key, value)
+    for (const {key, value} of pairs) {
+      args.push(namespace, key, toBuffer(value))
       if (args.length === ROWS_PER_UPSERT * 3) {
         this.upsertRows.run(args)
         args.length = 0

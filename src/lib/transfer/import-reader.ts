@@ -8,7 +8,7 @@ export type TransferFormat = 'json' | 'ndjson'
 export interface PairReaderOptions {
   /** Named in messages, e.g. the file path or "stdin". */
   source: string
-  /** Pairs per batch handed to the backend. */
+  /** Pairs per batch handed to the backend from NDJSON (a JSON array, already in memory, is one batch). */
   batchSize?: number
   /** Checked per entry so that a message names the entry; the backend checks again. */
   limits?: Limits
@@ -71,7 +71,7 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
     }
     if (first === 0x5b /* [ */) {
       state.format = 'json'
-      yield* jsonArrayBatches(rest(), options, batchSize)
+      yield* jsonArrayBatches(rest(), options)
     } else if (first === 0x7b /* { */) {
       state.format = 'ndjson'
       yield* ndjsonBatches(rest(), options, batchSize)
@@ -94,7 +94,7 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
   }
 }
 
-async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions, batchSize: number): AsyncGenerator<Pair[]> {
+async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions): AsyncGenerator<Pair[]> {
   const parts: Buffer[] = []
   for await (const chunk of chunks) parts.push(chunk)
   const whole = Buffer.concat(parts)
@@ -118,16 +118,14 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairRea
   if (!Array.isArray(entries)) {
     throw new InvalidInputError(`Cannot import ${options.source}: expected a JSON array of entries.`, [ENTRY_SHAPE_HINT, 'Nothing was imported.'])
   }
-  let batch: Pair[] = []
+  // The whole array is in memory already, so it goes to the backend as one batch, which the
+  // local backend applies without staging.
+  const batch: Pair[] = []
   for (let index = 0; index < entries.length; index++) {
     try {
       batch.push(parseEntry(entries[index], options.limits))
     } catch (error) {
       throw entryFailure(error, `entry at index ${index}`, options.source)
-    }
-    if (batch.length >= batchSize) {
-      yield batch
-      batch = []
     }
   }
   if (batch.length > 0) yield batch
