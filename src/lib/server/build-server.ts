@@ -17,6 +17,9 @@ declare module 'fastify' {
 
 export const SERVER_VERSION = 1
 
+/** Routes answered without a token. */
+const PUBLIC_ROUTES = new Set(['/healthz'])
+
 export interface ServerOptions {
   /** Holds server.db (accounts, token hashes) and accounts/<id>/ (each account's stores). */
   dataDir: string
@@ -59,8 +62,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Imports stream: the route reads the body itself, line by line, within its own limits.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))
 
+  // Every request needs a token but the few public routes. Decided by the route the router
+  // matched, never by the raw URL: "/%61pi/whoami" reaches the /api/whoami route too.
   app.addHook('onRequest', async (request) => {
-    if (request.url !== '/api' && !request.url.startsWith('/api/')) return
+    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
     request.account = authenticate(registry, request.headers.authorization)
   })
 
