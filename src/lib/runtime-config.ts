@@ -68,10 +68,14 @@ export function parseRuntimeConfig(text: string, file: string): Table {
   }
 }
 
-/** The path Spin should open: relative to the runtime config's folder when possible, with "/" separators. */
+/**
+ * The path Spin should open. Relative (with "/" separators) only when the store file sits inside
+ * the runtime config's folder, so the project can move with its data; otherwise absolute, so
+ * moving the project never breaks a path that climbs out of it into kvcloud's data folder.
+ */
 export function storePathFor(runtimeConfigFile: string, storeFile: string): string {
   const fromDir = relative(dirname(runtimeConfigFile), storeFile)
-  if (fromDir === '' || isAbsolute(fromDir)) return storeFile
+  if (fromDir === '' || isAbsolute(fromDir) || fromDir === '..' || fromDir.startsWith('..' + sep)) return storeFile
   return fromDir.split(sep).join('/')
 }
 

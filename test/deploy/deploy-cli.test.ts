@@ -154,7 +154,7 @@ describe('deploy: the fast path prints exactly what the command prints', functio
         runs.push({
           stdout: normalize(result.stdout),
           stderr: normalize(result.stderr),
-          runtimeConfig: readFileSync(join(appDir, 'runtime-config.toml'), 'utf8').replace(/stores\/[^"]+/g, 'stores/FILE'),
+          runtimeConfig: normalize(readFileSync(join(appDir, 'runtime-config.toml'), 'utf8')).replace(/stores\/[^"]+/g, 'stores/FILE'),
           stores: (await cli(['kv', 'list', '--json'], {home})).stdout,
         })
       } finally {

@@ -20,12 +20,12 @@ const FILE = '/apps/shop/runtime-config.toml'
 const entry = (label: string, store: string, storeFile = `/home/me/.kvcloud/stores/${store}.db`) => ({label, store, storeFile})
 
 describe('runtime config: content', () => {
-  it('writes one spin table per label, with a path relative to the file', () => {
+  it('writes one spin table per label: relative inside the file\'s folder, absolute outside it', () => {
     const {text, change} = renderRuntimeConfig(undefined, FILE, [entry('default', 'case-a', '/apps/shop/.kv/a.db'), entry('promptstore', 'case-b', '/data/b.db')])
     assert.deepEqual(parse(text), {
       key_value_store: {
         default: {type: 'spin', path: '.kv/a.db'},
-        promptstore: {type: 'spin', path: '../../data/b.db'},
+        promptstore: {type: 'spin', path: '/data/b.db'},
       },
     })
     assert.match(text, /^\[key_value_store\.default\]\n# Managed by kvcloud: key value store "case-a"\./)
@@ -123,16 +123,18 @@ describe('runtime config: files and paths', () => {
     assert.equal(runtimeConfigPath('/apps/shop/spin.toml', 'conf/rc.toml', '/work'), '/work/conf/rc.toml')
   })
 
-  it('uses the absolute path when no relative one exists', () => {
+  it('uses the absolute path unless the store file is inside the runtime config\'s folder', () => {
     assert.equal(storePathFor('/a/rc.toml', '/a/b/c.db'), 'b/c.db')
     assert.equal(storePathFor('/a/rc.toml', '/a'), '/a')
+    assert.equal(storePathFor('/a/b/rc.toml', '/a/c.db'), '/a/c.db')
+    assert.equal(storePathFor('/a/b/rc.toml', '/a/..b/c.db'), '/a/..b/c.db')
   })
 
   it('creates, then updates the file on disk', async () => {
     const file = join(dir, 'nested', 'rc.toml')
     const first = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
     assert.equal(first.changed, true)
-    assert.deepEqual(parse(readFileSync(file, 'utf8')), {key_value_store: {default: {type: 'spin', path: '../a.db'}}})
+    assert.deepEqual(parse(readFileSync(file, 'utf8')), {key_value_store: {default: {type: 'spin', path: join(dir, 'a.db')}}})
     const second = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
     assert.equal(second.changed, false)
   })
