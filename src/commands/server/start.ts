@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {defaultServerDataDir, isLoopback, startServer, waitForStopSignal} from '../../lib/server/run.js'
-import {resolveServerLimits, type ServerLimits} from '../../lib/server/limits.js'
+import {
+  DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, resolveServerLimits, type ServerLimits,
+} from '../../lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../lib/validation.js'
 
 export interface ServerStartResult {
@@ -37,6 +39,13 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     'max-value-bytes': Flags.integer({description: 'Largest value, in bytes.', default: DEFAULT_LIMITS.maxValueBytes, min: 1}),
     'max-request-bytes': Flags.integer({description: 'Largest JSON request body, in bytes.', default: 16 * 1024 * 1024, min: 1024}),
     'max-import-bytes': Flags.integer({description: 'Largest streamed import, in bytes.', default: 1024 * 1024 * 1024, min: 1024}),
+    'max-connections': Flags.integer({description: 'Most connections open at once; more are closed on arrival.', default: DEFAULT_MAX_CONNECTIONS, min: 1}),
+    'idle-timeout': Flags.integer({description: 'Seconds a connection may stay silent before it is closed.', default: DEFAULT_IDLE_TIMEOUT_MS / 1000, min: 1}),
+    'request-timeout': Flags.integer({
+      description: 'Seconds a whole request, a streamed import included, may take to arrive.',
+      default: DEFAULT_REQUEST_TIMEOUT_MS / 1000,
+      min: 1,
+    }),
     'log-level': Flags.option({description: 'Least severe log lines written.', options: ['info', 'warn', 'error', 'silent'] as const, default: 'info'})(),
   }
 
@@ -48,6 +57,9 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       maxValueBytes: this.flags['max-value-bytes'],
       maxRequestBytes: this.flags['max-request-bytes'],
       maxImportBytes: this.flags['max-import-bytes'],
+      maxConnections: this.flags['max-connections'],
+      idleTimeoutMs: this.flags['idle-timeout'] * 1000,
+      requestTimeoutMs: this.flags['request-timeout'] * 1000,
     })
     // Listen for the stop signals first, so that one sent the moment the server is up is not missed.
     const stopSignal = waitForStopSignal((second) => {

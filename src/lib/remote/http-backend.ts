@@ -1,4 +1,5 @@
 import {Readable} from 'node:stream'
+import {setImmediate} from 'node:timers/promises'
 import {Pool, interceptors, type Dispatcher} from 'undici'
 import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
@@ -179,6 +180,9 @@ export class HttpBackend implements Backend {
         yield Buffer.from(pairLines(batch), 'utf8')
         sent += batch.length
         options.onProgress?.(sent)
+        // Pairs made in memory never wait on I/O: let the socket be read between batches, or a
+        // 413 or 400 the server sends early goes unseen until it resets the connection.
+        await setImmediate()
       }
     }
     return this.json<ImportResult>('POST', `${targetPath(target)}/import`, {body: Readable.from(body()), contentType: NDJSON, timeoutMs: IMPORT_TIMEOUT_MS})

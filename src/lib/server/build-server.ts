@@ -4,6 +4,7 @@ import {NDJSON} from '../remote/wire.js'
 import {AccountBackends} from './account-backends.js'
 import {AccountRegistry, type Account} from './accounts.js'
 import {appRoutes} from './app-routes.js'
+import {discardRestOfBody} from './discard-body.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
 import {pairRoutes} from './pair-routes.js'
 import {storeRoutes} from './store-routes.js'
@@ -54,6 +55,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     requestIdHeader: false,
     // Close idle keep-alive connections on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
+    // Fastify turns Node's request timeout off and sets no idle timeout, so a client that opens
+    // sockets and sends nothing, or trickles a body, would hold them for ever.
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks those deadlines every 30 s by default; a shorter request timeout needs closer checks.
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 10))),
+      headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
+    },
+  })
+  // Each open socket costs memory; beyond this many, Node closes new ones as soon as they arrive.
+  app.server.maxConnections = limits.maxConnections
+  let lastDropNote = 0
+  app.server.on('drop', () => {
+    // At most one line a minute: a flood of refused connections must not flood the log too.
+    if (Date.now() - lastDropNote < 60_000) return
+    lastDropNote = Date.now()
+    app.log.warn({maxConnections: limits.maxConnections}, 'connection refused: the server holds its maximum number of connections')
   })
 
   app.decorateRequest('account', null)
@@ -102,6 +121,11 @@ function authenticate(registry: AccountRegistry, header: string | undefined): Ac
 }
 
 function sendError(error: FastifyError | KvError, request: FastifyRequest, reply: FastifyReply, limits: ServerLimits): void {
+  // An answer given before the body is read (401, 413, 415...): Fastify asks to close the
+  // connection, but closing on unread data resets it before the client reads the answer.
+  // Read the rest away for a moment instead; a client that keeps on sending is cut off.
+  reply.removeHeader('connection')
+  discardRestOfBody(request.raw, request.raw.socket)
   if (error instanceof KvError) {
     if (error.kind === 'unavailable') {
       // Storage trouble names server-side files: the operator's log gets it, the client a summary.

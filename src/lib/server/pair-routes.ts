@@ -4,6 +4,7 @@ import type {Pair, StoreTarget} from '../backend.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
 import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
 import type {ServerContext} from './build-server.js'
+import {discardRestOfBody} from './discard-body.js'
 import type {ServerLimits} from './limits.js'
 import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
 
@@ -68,7 +69,7 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
     }
     const declared = Number(request.headers['content-length'])
     if (declared > limits.maxImportBytes) {
-      void reply.header('connection', 'close')
+      discardRestOfBody(body, request.raw.socket)
       throw importTooLarge(limits)
     }
     const account = request.account!
@@ -80,9 +81,7 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
         backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors))))
       return {count}
     } catch (error) {
-      // Read what the client is still sending, so it gets this answer rather than a reset connection.
-      if (!(error instanceof TooLargeError)) await drain(body, limits.maxImportBytes)
-      else void reply.header('connection', 'close')
+      discardRestOfBody(body, request.raw.socket)
       throw error
     }
   })
@@ -142,21 +141,6 @@ function importTooLarge(limits: ServerLimits): KvError {
   return new TooLargeError(`The import is larger than this server's limit of ${limits.maxImportBytes} bytes.`, [
     'Split the file and import the parts one after another.',
   ])
-}
-
-function drain(body: Readable, maxBytes: number): Promise<void> {
-  if (body.readableEnded || body.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    let seen = 0
-    body.on('data', (chunk: Buffer) => {
-      seen += chunk.length
-      if (seen > maxBytes) body.destroy()
-    })
-    body.once('end', resolve)
-    body.once('close', resolve)
-    body.once('error', () => resolve())
-    body.resume()
-  })
 }
 
 function ajvMessage(errors: Array<{instancePath: string; message?: string; params: Record<string, unknown>}> | null | undefined): string {
