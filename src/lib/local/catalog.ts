@@ -61,6 +61,9 @@ export interface LinkRow {
 export class Catalog {
   readonly db: Db
   private readonly statements = new Map<string, Statement>()
+  private readonly dataVersion: Statement<[], number>
+  /** Writes through this connection, which PRAGMA data_version does not count. */
+  private ownWrites = 0
 
   constructor(readonly path: string) {
     this.db = openDatabase(path, WHAT, {create: true})
@@ -72,6 +75,18 @@ export class Catalog {
       this.db.close()
       throw error
     }
+    this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck()
+  }
+
+  /**
+   * A number that is different whenever the catalog may have changed since it was last seen:
+   * a commit by any other connection, in this process or another (PRAGMA data_version, one cheap
+   * read of the WAL index), or a write through this one. What was read from the catalog while
+   * it stays the same is still true, so callers may keep it.
+   */
+  changeMark(): number {
+    // Both parts only grow, so their sum changes whenever either does.
+    return this.dataVersion.get()! + this.ownWrites
   }
 
   private migrate(): void {
@@ -103,8 +118,21 @@ export class Catalog {
     return statement as unknown as Statement<P, R>
   }
 
+  /** A statement that changes the catalog: counted, since data_version does not see this connection's own writes. */
+  private change<P extends unknown[] | object = unknown[]>(text: string): Statement<P, unknown> {
+    this.ownWrites++
+    return this.sql<P>(text)
+  }
+
   write<T>(work: () => T): T {
-    return writeTransaction(this.db, this.path, WHAT, work)
+    // Counted before (reads inside the transaction see changes not yet committed) and after
+    // (whether it committed or rolled back), so nothing read meanwhile outlives it.
+    this.ownWrites++
+    try {
+      return writeTransaction(this.db, this.path, WHAT, work)
+    } finally {
+      this.ownWrites++
+    }
   }
 
   storeByName(name: string): StoreRow | undefined {
@@ -167,29 +195,29 @@ export class Catalog {
   }
 
   insertStore(row: StoreRow): void {
-    this.sql('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
+    this.change('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
   }
 
   setPrimaryNamespace(storeId: string, namespace: string): void {
-    this.sql('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
+    this.change('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
   }
 
   renameStore(storeId: string, newName: string): void {
-    this.sql('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
+    this.change('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
   }
 
   deleteStore(storeId: string): void {
-    this.sql('DELETE FROM stores WHERE id = ?').run(storeId)
+    this.change('DELETE FROM stores WHERE id = ?').run(storeId)
   }
 
   upsertLink(appId: number, label: string, storeId: string): void {
-    this.sql(
+    this.change(
       'INSERT INTO links (app_id, label, store_id) VALUES (?, ?, ?) ON CONFLICT (app_id, label) DO UPDATE SET store_id = excluded.store_id',
     ).run(appId, label, storeId)
   }
 
   deleteLink(appId: number, label: string): void {
-    this.sql('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
+    this.change('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
   }
 
   /** Creates or updates an app for a deploy, bumping its revision; returns its id and new revision. */
@@ -198,18 +226,18 @@ export class Catalog {
     const components = JSON.stringify(app.components)
     if (existing) {
       const revision = existing.revision + 1
-      this.sql('UPDATE apps SET version = ?, description = ?, revision = ?, components = ?, deployed_at = ? WHERE id = ?')
+      this.change('UPDATE apps SET version = ?, description = ?, revision = ?, components = ?, deployed_at = ? WHERE id = ?')
         .run(app.version ?? null, app.description ?? null, revision, components, now, existing.id)
       return {id: existing.id, revision}
     }
-    const {lastInsertRowid} = this.sql(
+    const {lastInsertRowid} = this.change(
       'INSERT INTO apps (name, version, description, revision, components, created_at, deployed_at) VALUES (?, ?, ?, 1, ?, ?, ?)',
     ).run(app.name, app.version ?? null, app.description ?? null, components, now, now)
     return {id: Number(lastInsertRowid), revision: 1}
   }
 
   deleteApp(appId: number): void {
-    this.sql('DELETE FROM apps WHERE id = ?').run(appId)
+    this.change('DELETE FROM apps WHERE id = ?').run(appId)
   }
 
   close(): void {

@@ -39,6 +39,9 @@ interface ResolvedTarget {
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const
   private readonly files = new Map<string, StoreFile>()
+  /** Targets resolved while the catalog stayed unchanged (see resolve()). */
+  private readonly resolved = new Map<string, ResolvedTarget>()
+  private resolvedMark = -1
 
   private constructor(readonly home: string, private readonly catalog: Catalog, readonly limits: Limits) {}
 
@@ -405,7 +408,30 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * The store a target names and its namespaces. A server asks this on every request, so
+   * answers are kept while the catalog's change mark stays the same: any commit to the catalog,
+   * by this backend or by another process (`kvcloud` commands, another server), clears them.
+   */
   private resolve(target: StoreTarget): ResolvedTarget {
+    const mark = this.catalog.changeMark()
+    if (mark !== this.resolvedMark) {
+      this.resolved.clear()
+      this.resolvedMark = mark
+    }
+    // Only targets that were found are kept, and the catalog's names and labels hold no NUL.
+    const key = 'store' in target ? `s\0${target.store}` : `a\0${target.app}\0${target.label}`
+    let resolved = this.resolved.get(key)
+    if (!resolved) {
+      resolved = this.resolveUncached(target)
+      // Bounded, so that a flood of distinct names cannot grow it without end.
+      if (this.resolved.size >= 1000) this.resolved.clear()
+      this.resolved.set(key, resolved)
+    }
+    return resolved
+  }
+
+  private resolveUncached(target: StoreTarget): ResolvedTarget {
     let store: StoreRow
     let readNamespace: string
     if ('store' in target) {
