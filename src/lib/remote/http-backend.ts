@@ -298,9 +298,11 @@ export class HttpBackend implements Backend {
     let hints: string[] = []
     try {
       const text = await response.body.text()
-      const body = JSON.parse(text) as {detail?: unknown; hints?: unknown; title?: unknown; errors?: unknown}
+      const body = JSON.parse(text) as {detail?: unknown; hints?: unknown; title?: unknown; errors?: unknown; message?: unknown}
       if (typeof body.detail === 'string') detail = body.detail
       else if (typeof body.title === 'string') detail = validationMessage(body.title, body.errors)
+      // Fastify's own error shape, e.g. {"error":"Service Unavailable","message":"Service Unavailable"}.
+      else if (typeof body.message === 'string') detail = `HTTP ${status} ${body.message}`
       if (Array.isArray(body.hints)) hints = body.hints.filter((hint): hint is string => typeof hint === 'string')
     } catch {
       // Not one of our JSON error bodies (a proxy's page, say): the status is all there is.

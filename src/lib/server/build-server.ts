@@ -55,6 +55,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     requestIdHeader: false,
     // Close idle keep-alive connections on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
+    // A request that comes on an open connection while the server drains is served (its answer
+    // says "Connection: close") rather than refused with 503: the databases stay open until
+    // every connection has ended, so serving it is safe, and its client gets a real answer.
+    return503OnClosing: false,
     // Fastify turns Node's request timeout off and sets no idle timeout, so a client that opens
     // sockets and sends nothing, or trickles a body, would hold them for ever.
     connectionTimeout: limits.idleTimeoutMs,
