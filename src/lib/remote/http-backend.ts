@@ -70,6 +70,13 @@ export class HttpBackend implements Backend {
     }
     this.basePath = parsed.pathname.replace(/\/+$/, '')
     this.url = parsed.origin + this.basePath
+    // A header cannot carry a space, a line break or a non-ASCII character; without this check
+    // such a token fails as "cannot reach the server". The message never repeats the token.
+    if (!/^[\x21-\x7e]+$/.test(options.token)) {
+      throw new UnauthorizedError(`The token for ${this.url} is malformed: it has a space, a line break or a character no token has.`, [
+        `Check KVCLOUD_TOKEN, or run "kvcloud login --url ${this.url} --token TOKEN" again with the token exactly as "kvcloud server token create" printed it.`,
+      ])
+    }
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher
