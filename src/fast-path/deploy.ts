@@ -1,9 +1,8 @@
-import {existsSync} from 'node:fs'
 import {parseArgs} from 'node:util'
+import {plainLocalPaths} from './plain-local.js'
 import {runDeploy, type DeployIo} from '../lib/deploy/run-deploy.js'
 import {KvError} from '../lib/errors.js'
 import {LocalBackend} from '../lib/local/local-backend.js'
-import {resolvePaths} from '../lib/paths.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
 const SINGLE = ['from', 'runtime-config'] as const
@@ -42,10 +41,9 @@ export async function fastDeploy(argv: string[], env: NodeJS.ProcessEnv = proces
     if (tokens.filter((token) => token.kind === 'option' && token.name === name).length > 1) return false
   }
 
-  if (env.KVCLOUD_BACKEND !== undefined && env.KVCLOUD_BACKEND !== 'local') return false
-  if (!values.local && env.KVCLOUD_BACKEND !== 'local' && (env.KVCLOUD_URL || env.KVCLOUD_TOKEN)) return false
-  const paths = resolvePaths(env)
-  if (existsSync(paths.configFile)) return false
+  // Only the plain local case: a login, remote settings or user limits need the full command.
+  const paths = plainLocalPaths(env, values.local)
+  if (!paths) return false
 
   // Held back until the outcome is known, so a declined run prints nothing twice.
   const stdout: string[] = []

@@ -1,9 +1,8 @@
-import {existsSync} from 'node:fs'
 import {parseArgs} from 'node:util'
+import {plainLocalPaths} from './plain-local.js'
 import type {StoreTarget} from '../lib/backend.js'
 import {KvError} from '../lib/errors.js'
 import {LocalBackend} from '../lib/local/local-backend.js'
-import {resolvePaths} from '../lib/paths.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
 /**
@@ -38,10 +37,8 @@ export async function fastKvGet(argv: string[], env: NodeJS.ProcessEnv = process
   else return false
 
   // Only the plain local case: a login, remote settings or user limits need the full command.
-  if (env.KVCLOUD_BACKEND !== undefined && env.KVCLOUD_BACKEND !== 'local') return false
-  const paths = resolvePaths(env)
-  if (!values.local && env.KVCLOUD_BACKEND !== 'local' && (env.KVCLOUD_URL || env.KVCLOUD_TOKEN)) return false
-  if (existsSync(paths.configFile)) return false
+  const paths = plainLocalPaths(env, values.local)
+  if (!paths) return false
 
   let backend: LocalBackend | undefined
   try {
