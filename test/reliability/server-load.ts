@@ -112,10 +112,14 @@ export async function writeThroughStop(server: ServerProcess, token: string, opt
     }
   }
 
+  // The import goes first: under load a new connection can wait in the accept queue for a while,
+  // and one still waiting when the server stops is reset (its client sees "connection closed").
+  const importing = importer()
+  await new Promise((resolve) => setTimeout(resolve, 200))
   const writers = [
     ...Array.from({length: Math.ceil(options.writers * 0.6)}, (_, i) => backendWriter(i)),
     ...Array.from({length: Math.floor(options.writers * 0.4)}, (_, i) => rawWriter(i)),
-    importer(),
+    importing,
   ]
   await new Promise((resolve) => setTimeout(resolve, options.stopAfterMs))
   const stopStarted = Date.now()

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
+import {Readable} from 'node:stream'
+import {Pool} from 'undici'
 import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
+import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
 import {createToken} from './server-helpers.js'
 import {summarize, valueOf, writeThroughStop} from './server-load.js'
 
@@ -55,6 +57,37 @@ describe('the server stopped with SIGTERM while many clients write', function ()
       console.log(`      stop took ${result.stopMs} ms; ${Object.entries(counts).map(([kind, n]) => `${n} ${kind}`).join(', ')}; ` +
         `${unacknowledgedButStored} unacknowledged writes were stored anyway; the import in flight was finished and stored`)
     } finally {
+      await server.stop('SIGKILL')
+      admin.cleanup()
+    }
+  })
+
+  it('closes the connection of an answer given while it drains, so a keep-alive client does not hold the shutdown open', async function () {
+    const admin = tempHome('kvcloud-drain-')
+    const dataDir = join(admin.home, 'data')
+    const server = await startServerProcess(['--port', '0', '--data', dataDir, '--log-level', 'warn'], {home: admin.home})
+    const pool = new Pool(server.url, {keepAliveTimeout: 60_000})
+    try {
+      const {token} = createToken(dataDir, 'drain')
+      const headers = {authorization: `Bearer ${token}`}
+      const created = await pool.request({method: 'POST', path: '/api/key-value-stores/slow', headers: {...headers, 'content-type': 'application/json'}, body: 'null'})
+      await created.body.dump()
+      let stopped: ReturnType<ServerProcess['stop']> | undefined
+      async function* slowBody(): AsyncIterable<Buffer> {
+        for (let i = 0; i < 20; i++) {
+          yield Buffer.from(JSON.stringify({key: `k${i}`, value: 'v'}) + '\n')
+          if (i === 5) stopped = server.stop('SIGTERM')
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      }
+      const response = await pool.request({method: 'POST', path: '/api/key-value-stores/slow/import', headers: {...headers, 'content-type': 'application/x-ndjson'}, body: Readable.from(slowBody())})
+      assert.equal(response.statusCode, 200, await response.body.text())
+      assert.equal(response.headers.connection, 'close')
+      // The pool stays open with its keep-alive setting; the server still exits promptly on its own.
+      const {exitCode} = await stopped!
+      assert.equal(exitCode, 0)
+    } finally {
+      await pool.close()
       await server.stop('SIGKILL')
       admin.cleanup()
     }

@@ -81,6 +81,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.decorateRequest('account', null)
 
+  // While the server drains, every answer closes its connection, so that keep-alive clients
+  // let go at once instead of holding the shutdown open.
+  let draining = false
+  app.addHook('preClose', (done) => {
+    draining = true
+    done()
+  })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) void reply.header('connection', 'close')
+    done(null, payload)
+  })
+
   app.addContentTypeParser('application/octet-stream', {parseAs: 'buffer'}, (_request, body, done) => done(null, body))
   // Imports stream: the route reads the body itself, line by line, within its own limits.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))

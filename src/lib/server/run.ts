@@ -46,10 +46,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url,
     async close() {
       const timer = setTimeout(() => app.server.closeAllConnections(), grace)
+      // Node closes the connections that are idle when closing starts; one whose answer was
+      // still streaming becomes idle later, and a keep-alive client would hold it (and the
+      // shutdown) open until the grace time ran out.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 250)
       try {
         await app.close()
       } finally {
         clearTimeout(timer)
+        clearInterval(sweep)
       }
     },
   }
