@@ -3,11 +3,13 @@ import {readFileSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
 import {networkInterfaces} from 'node:os'
 import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
 import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
 import {buildServer} from '../../src/lib/server/build-server.js'
+import {discardRestOfBody} from '../../src/lib/server/discard-body.js'
 import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS} from '../../src/lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
@@ -31,20 +33,29 @@ function rawSocket(url: string): Promise<Socket> {
   })
 }
 
-/** Waits until the server closes the socket, or `waitMs` passes. */
-function outcome(socket: Socket, waitMs: number): Promise<RawOutcome> {
+/** Waits until the server closes the socket, `waitMs` passes, or what it sent matches `until`. */
+function outcome(socket: Socket, waitMs: number, until?: RegExp): Promise<RawOutcome> {
   const start = Date.now()
   let text = ''
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')))
-  socket.on('error', () => {})
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({text, closed: false, ms: Date.now() - start}), waitMs)
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      if (until?.test(text)) {
+        clearTimeout(timer)
+        resolve({text, closed: socket.destroyed, ms: Date.now() - start})
+      }
+    })
+    socket.on('error', () => {})
     socket.once('close', () => {
       clearTimeout(timer)
       resolve({text, closed: true, ms: Date.now() - start})
     })
   })
 }
+
+/** A whole answer: its head and, for the small bodies these tests expect, the JSON body. */
+const ANSWER = /^HTTP\/1\.1 \d{3} [^\r]*\r\n[\s\S]*\r\n\r\n[\s\S]*\}$/
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -110,7 +121,7 @@ describe('bounded: request bodies, connections and their time, on every route', 
       for (const [method, path, contentType, length] of cases) {
         const socket = await rawSocket(server.url)
         socket.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`)
-        const result = await outcome(socket, 3000)
+        const result = await outcome(socket, 3000, ANSWER)
         socket.destroy()
         assert.match(result.text, /^HTTP\/1\.1 413 /, `${method} ${path} declaring ${length} bytes: ${JSON.stringify(result.text.slice(0, 200))}`)
       }
@@ -119,9 +130,31 @@ describe('bounded: request bodies, connections and their time, on every route', 
     it('answers 401 to an upload without a token before reading its body', async function () {
       const socket = await rawSocket(server.url)
       socket.write(`POST /api/key-value-stores/data/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${10 ** 9}\r\n\r\n`)
-      const result = await outcome(socket, 3000)
+      const result = await outcome(socket, 3000, ANSWER)
       socket.destroy()
       assert.match(result.text, /^HTTP\/1\.1 401 /)
+      assert.ok(result.ms < 1000, `answered after ${result.ms} ms`)
+    })
+
+    it('reads away what a refused client still sends for a moment, then cuts off one that will not stop', async function () {
+      const socketOf = () => {
+        const fake = {destroyedAt: undefined as number | undefined, destroy: () => void (fake.destroyedAt = Date.now())}
+        return fake
+      }
+      const started = Date.now()
+      const endless = new PassThrough()
+      const endlessSocket = socketOf()
+      discardRestOfBody(endless, endlessSocket as unknown as Socket, 300)
+      const pump = setInterval(() => endless.write(Buffer.alloc(64 * 1024)), 10)
+      const finished = new PassThrough()
+      const finishedSocket = socketOf()
+      discardRestOfBody(finished, finishedSocket as unknown as Socket, 300)
+      finished.end(Buffer.alloc(1024))
+      await sleep(800)
+      clearInterval(pump)
+      assert.equal(endless.readableFlowing, true, 'what arrives is read and thrown away')
+      assert.ok(endlessSocket.destroyedAt !== undefined && endlessSocket.destroyedAt - started < 700, 'the endless sender is cut off after the grace time')
+      assert.equal(finishedSocket.destroyedAt, undefined, 'a client that finished sending keeps its connection')
     })
 
     it('cuts an endless NDJSON import off at the import limit with 413, and imports none of it', async function () {
