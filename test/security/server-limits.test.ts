@@ -174,6 +174,10 @@ describe('bounded: request bodies, connections and their time, on every route', 
             assert.ok(error instanceof KvError, String(error))
             assert.equal(error.kind, 'too-large', error.message)
             assert.match(error.message, new RegExp(`import is larger than this server's limit of ${limits.maxImportBytes} bytes`))
+            assert.deepEqual(error.hints, [
+              'Split the file and import the parts one after another.',
+              `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "kvcloud server start".`,
+            ])
             return true
           })
           // The client stops soon after the limit: the server does not read on for ever.

@@ -151,8 +151,11 @@ function sendError(error: FastifyError | KvError, request: FastifyRequest, reply
     }
     if (error.kind === 'unauthorized') void reply.header('www-authenticate', 'Bearer')
     const hints = error.kind === 'too-large'
-      // The client's hint names its own config; on a server the operator sets the limits.
-      ? [`This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes; its operator sets them with "kvcloud server start".`]
+      // A hint naming the client's own config does not apply here; on a server the operator sets the limits.
+      ? [
+        ...error.hints.filter((hint) => !hint.includes('kvcloud config set')),
+        `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "kvcloud server start".`,
+      ]
       : error.hints
     void reply.code(error.httpStatus).send({detail: error.message, ...(hints.length > 0 ? {hints} : {})})
     return
