@@ -23,6 +23,8 @@ export const OWN_NAMESPACE = 'default'
 const DEFAULT_PAGE = 100
 const MAX_PAGE = 1000
 const EXPORT_PAGE = 1000
+/** Store files a backend keeps open at once (a server serves many stores from one process). */
+const MAX_OPEN_FILES = 64
 
 interface ResolvedTarget {
   store: StoreRow
@@ -174,10 +176,10 @@ export class LocalBackend implements Backend {
 
   async *exportPairs(target: StoreTarget): AsyncIterable<Pair> {
     const resolved = this.resolve(target)
-    const file = this.openFile(resolved.store.id, false)
     let after: string | undefined
     for (;;) {
-      const page = file.pairs(resolved.readNamespace, after, EXPORT_PAGE)
+      // Asked for each page: between pages the handle may have been closed to make room.
+      const page = this.openFile(resolved.store.id, false).pairs(resolved.readNamespace, after, EXPORT_PAGE)
       yield* page
       if (page.length < EXPORT_PAGE) return
       after = page.at(-1)!.key
@@ -502,11 +504,28 @@ export class LocalBackend implements Backend {
     return join(this.home, 'stores', `${storeId}.db`)
   }
 
+  /**
+   * The open handle of a store file. At most MAX_OPEN_FILES stay open, least recently used
+   * closed first (never one an import is streaming into), so a server whose accounts touch
+   * thousands of stores holds a bounded number of file descriptors.
+   */
   private openFile(storeId: string, create: boolean): StoreFile {
     let file = this.files.get(storeId)
-    if (!file) {
-      file = new StoreFile(this.filePath(storeId), {create})
+    if (file) {
+      // Map order is use order: move this one to the end.
+      this.files.delete(storeId)
       this.files.set(storeId, file)
+      return file
+    }
+    file = new StoreFile(this.filePath(storeId), {create})
+    this.files.set(storeId, file)
+    if (this.files.size > MAX_OPEN_FILES) {
+      for (const [id, candidate] of this.files) {
+        if (this.files.size <= MAX_OPEN_FILES) break
+        if (id === storeId || candidate.importsInProgress > 0) continue
+        candidate.close()
+        this.files.delete(id)
+      }
     }
     return file
   }

@@ -1,7 +1,7 @@
 import {rmSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import type {Statement} from 'better-sqlite3'
-import {openDatabase, writeTransaction, type Db} from './sqlite.js'
+import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
 
 const WHAT = 'store file'
 
@@ -22,14 +22,22 @@ export class StoreFile {
   private readonly statements
   private upsertRowsStatement?: Statement<unknown[]>
 
+  /** Imports under way; a file with one must stay open (see LocalBackend's handle cache). */
+  importsInProgress = 0
+
   constructor(readonly path: string, options: {create: boolean}) {
     this.db = openDatabase(path, WHAT, options)
-    this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (
-      store TEXT NOT NULL,
-      key   TEXT NOT NULL,
-      value BLOB NOT NULL,
-      PRIMARY KEY (store, key)
-    )`)
+    try {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (
+        store TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (store, key)
+      )`)
+    } catch (error) {
+      this.db.close()
+      throw damagedFileError(path, WHAT, error)
+    }
     // Spin's own statements, so what kvcloud writes is what `spin up` reads.
     this.statements = {
       get: this.db.prepare<[string, string], {value: Buffer}>('SELECT value FROM spin_key_value WHERE store = ? AND key = ?'),
@@ -159,6 +167,7 @@ export class StoreFile {
     // the store until the one short transaction at the end.
     let single: Pair[] | undefined
     let staging: string | undefined
+    this.importsInProgress++
     try {
       for await (const batch of batches) {
         onBatch(batch)
@@ -195,6 +204,7 @@ export class StoreFile {
       })
       return (this.db.prepare(`SELECT count(*) AS n FROM temp.${staging}`).get() as {n: number}).n
     } finally {
+      this.importsInProgress--
       if (staging && this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${staging}`)
     }
   }
