@@ -13,10 +13,10 @@ describe('kv list (real binary)', function () {
 
   it('says so on stderr when there are no stores; --format json gives []', async () => {
     const [table, json] = await Promise.all([kv(['kv', 'list']), kv(['kv', 'list', '--format', 'json'])])
-    assert.equal(table.exitCode, 0)
+    assert.equal(table.exitCode, 0, table.stderr)
     assert.equal(table.stdout, '')
     assert.equal(table.stderr, 'No key value stores found\n')
-    assert.equal(json.exitCode, 0)
+    assert.equal(json.exitCode, 0, json.stderr)
     assert.deepEqual(JSON.parse(json.stdout), [])
   })
 

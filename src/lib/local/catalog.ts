@@ -1,7 +1,7 @@
 import {UnavailableError} from '../errors.js'
 import type {ComponentInfo} from '../backend.js'
 import type {Statement} from 'better-sqlite3'
-import {openDatabase, writeTransaction, type Db} from './sqlite.js'
+import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
 
 const WHAT = 'kvcloud catalog'
 
@@ -73,7 +73,7 @@ export class Catalog {
       this.migrate()
     } catch (error) {
       this.db.close()
-      throw error
+      throw (error as {code?: string}).code?.startsWith('SQLITE_') ? damagedFileError(path, WHAT, error) : error
     }
     this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck()
   }
