@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {isUtf8} from 'node:buffer'
 import {BaseCommand} from '../../base-command.js'
+import {toBuffer} from '../../lib/bytes.js'
 import {targetFlags, toStoreTarget} from '../../target-flags.js'
 
 export interface KvGetResult {
@@ -32,7 +33,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
   public async run(): Promise<KvGetResult | undefined> {
     const backend = await this.backend()
     const value = await backend.getValue(toStoreTarget(this.flags), this.args.key)
-    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    const bytes = toBuffer(value)
     if (this.jsonEnabled()) {
       return {key: this.args.key, value: isUtf8(bytes) ? bytes.toString('utf8') : null, base64: bytes.toString('base64')}
     }

@@ -1,5 +1,6 @@
 import {rmSync} from 'node:fs'
 import type {Pair} from '../backend.js'
+import {toBuffer} from '../bytes.js'
 import type {Statement} from 'better-sqlite3'
 import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
 
@@ -263,10 +264,6 @@ export class StoreFile {
   private write<T>(work: () => T): T {
     return writeTransaction(this.db, this.path, WHAT, work)
   }
-}
-
-function toBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
 /**

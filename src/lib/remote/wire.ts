@@ -3,6 +3,7 @@
 // so they cannot drift apart.
 import {isUtf8} from 'node:buffer'
 import type {Pair, StoreTarget} from '../backend.js'
+import {toBuffer} from '../bytes.js'
 import {InvalidInputError, TooLargeError} from '../errors.js'
 
 /** A pair in JSON: the value as text when it is UTF-8, else base64 (the format of `kv import`). */
@@ -101,6 +102,3 @@ export function targetPath(target: StoreTarget): string {
     : `/api/apps/${pathSegment(target.app)}/labels/${pathSegment(target.label)}`
 }
 
-export function toBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-}

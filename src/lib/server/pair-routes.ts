@@ -1,6 +1,7 @@
 import {Readable} from 'node:stream'
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 import type {Pair, StoreTarget} from '../backend.js'
+import {toBuffer} from '../bytes.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
 import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
 import type {ServerContext} from './build-server.js'
@@ -32,7 +33,7 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
 
   app.get<{Params: TargetParams}>('/keys/*', async (request, reply) => {
     const value = await backendOf(request).getValue(targetOf(request.params), request.params['*'] ?? '')
-    return reply.type('application/octet-stream').send(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+    return reply.type('application/octet-stream').send(toBuffer(value))
   })
 
   app.put<{Params: TargetParams; Body: Buffer | string | undefined}>(
