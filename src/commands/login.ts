@@ -35,11 +35,11 @@ export default class Login extends BaseCommand<typeof Login> {
     if (!this.interactive) {
       throw new InvalidInputError('No token given. Pass --token TOKEN (or set KVCLOUD_TOKEN).', [`e.g. kvcloud login --url ${url} --token TOKEN`])
     }
-    const {password} = await import('@inquirer/prompts')
+    const {PromptCancelledError, Prompter} = await import('../lib/prompts.js')
     try {
-      return await password({message: `API token for ${url}`, mask: false}, {output: process.stderr})
+      return await new Prompter().token(url)
     } catch (error) {
-      if ((error as Error).name === 'ExitPromptError') throw new InvalidInputError('Login cancelled; nothing was saved.')
+      if (error instanceof PromptCancelledError) throw new InvalidInputError('Login cancelled; nothing was saved.')
       throw error
     }
   }

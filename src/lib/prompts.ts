@@ -5,9 +5,10 @@
 // Callers only ask when a person is at the terminal; with no terminal every question has a flag
 // that answers it, and the command fails before asking.
 
-import {confirm, input, select} from '@inquirer/prompts'
+import {confirm, input, password, select} from '@inquirer/prompts'
 import {Writable} from 'node:stream'
 import {answerLabel, storeChoices, suggestedStoreName, type DeployPlan} from './deploy/plan.js'
+import {deleteQuestion} from './render/delete-warning.js'
 import {STORE_NAME_RULE, validateStoreName} from './validation.js'
 
 /** The user pressed Ctrl-C or Esc: stop, change nothing. */
@@ -154,6 +155,18 @@ export class Prompter {
         context,
       ),
     )
+  }
+
+  /** `kv delete`'s question: the warning lines, then the store's name to type. Returns what was typed, trimmed. */
+  async typeStoreNameToDelete(name: string, warning: string[]): Promise<string> {
+    for (const line of warning) this.output.write(line + '\n')
+    const answer = await this.ask((context) => input({message: deleteQuestion(name)}, context))
+    return answer.trim()
+  }
+
+  /** `kvcloud login` without --token: the token, not echoed. */
+  async token(url: string): Promise<string> {
+    return this.ask((context) => password({message: `API token for ${url}`, mask: false}, context))
   }
 
   async confirmAppDelete(app: string, linkCount: number): Promise<boolean> {

@@ -105,4 +105,22 @@ describe('prompts: confirmations', () => {
     const single = new ScriptedTerminal().on(/Delete app "shop" and its link\?/, 'n', keys.enter)
     assert.equal(await prompterFor(single).confirmAppDelete('shop', 1), false)
   })
+
+  it('kv delete shows the warning, then takes the typed name; Esc cancels', async () => {
+    const question = /The action is irreversible\. Please type "case-b" for confirmation/
+    const terminal = new ScriptedTerminal().on(question, 'case-b  ', keys.enter)
+    assert.equal(await prompterFor(terminal).typeStoreNameToDelete('case-b', ['Key value store "case-b" is linked to 1 app.']), 'case-b')
+    assert.match(terminal.screen, /^Key value store "case-b" is linked to 1 app\.\n/)
+    const cancelled = new ScriptedTerminal().on(question, keys.escape)
+    await assert.rejects(prompterFor(cancelled).typeStoreNameToDelete('case-b', []), PromptCancelledError)
+  })
+
+  it('login asks for the token without echoing it; Ctrl-C cancels', async () => {
+    const question = /API token for http:\/\/127\.0\.0\.1:3000/
+    const terminal = new ScriptedTerminal().on(question, 'kvc_secret', keys.enter)
+    assert.equal(await prompterFor(terminal).token('http://127.0.0.1:3000'), 'kvc_secret')
+    assert.doesNotMatch(terminal.screen, /kvc_secret/)
+    const cancelled = new ScriptedTerminal().on(question, keys.ctrlC)
+    await assert.rejects(prompterFor(cancelled).token('http://127.0.0.1:3000'), PromptCancelledError)
+  })
 })

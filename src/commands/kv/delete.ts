@@ -3,7 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
 import {InvalidInputError} from '../../lib/errors.js'
 import {chalk} from '../../lib/output.js'
-import {deleteQuestion, deleteWarning} from '../../lib/render/delete-warning.js'
+import {deleteWarning} from '../../lib/render/delete-warning.js'
 
 export interface KvDeleteResult {
   name: string
@@ -44,16 +44,15 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
     }
     // Under --json stdout carries the result, so the question goes to stderr.
     const output = this.jsonEnabled() ? process.stderr : process.stdout
-    for (const line of warning) output.write(line + '\n')
-    const {input} = await import('@inquirer/prompts')
+    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
     let answer: string
     try {
-      answer = await input({message: deleteQuestion(name)}, {output})
+      answer = await new Prompter({output}).typeStoreNameToDelete(name, warning)
     } catch (error) {
-      if ((error as Error).name === 'ExitPromptError') this.cancel(`Cancelled; key value store "${name}" was not deleted.`, 130)
+      if (error instanceof PromptCancelledError) this.cancel(`Cancelled; key value store "${name}" was not deleted.`, 130)
       throw error
     }
-    if (answer.trim() !== name) this.cancel(`You typed "${answer.trim()}", not "${name}"; key value store "${name}" was not deleted.`, 1)
+    if (answer !== name) this.cancel(`You typed "${answer}", not "${name}"; key value store "${name}" was not deleted.`, 1)
   }
 
   /** The person said no: one line on stderr, the store untouched, a non-zero exit. */
