@@ -4,8 +4,3 @@ import chalk from 'chalk'
 if (process.env.NO_COLOR) chalk.level = 0
 
 export {chalk}
-
-/** stdout is for data; this is for notes, progress and warnings. */
-export function note(message: string): void {
-  process.stderr.write(message + '\n')
-}
