@@ -137,9 +137,29 @@ describe('the real binary against a kvcloud server started by the real binary', 
 
   it('refuses a second server on a taken port with a clear message and exit 1', async function () {
     const port = new URL(server.url).port
-    const clash = await runCli(['server', 'start', '--port', port, '--data', dataDir], {home: admin.home})
+    const clash = await runCli(['server', 'start', '--port', port, '--data', join(admin.home, 'other-data')], {home: admin.home})
     assert.equal(clash.exitCode, 1)
     assert.equal(clash.stderr, `Error: Port ${port} on 127.0.0.1 is already in use, so the kvcloud server cannot start.\nStop the program that uses it, or pick another port with --port N.\n`)
+  })
+
+  it('refuses a second server on a data folder in use, before listening, and the first one goes on serving', async function () {
+    const clash = await runCli(['server', 'start', '--port', '0', '--data', dataDir], {home: admin.home})
+    assert.equal(clash.exitCode, 1)
+    assert.equal(
+      clash.stderr,
+      `Error: Another kvcloud server is already using the data folder ${dataDir}.\n` +
+        'Stop that server first, or pass --data with another folder. Two servers cannot share one folder.\n',
+    )
+    // Token commands still share the folder with the running server, which still answers.
+    const issued = await adminCli(['server', 'token', 'create', '--account', 'team-c'])
+    assert.equal(issued.exitCode, 0, issued.stderr)
+    const backend = await HttpBackend.connect({url: server.url, token: issued.stdout.trim(), limits: DEFAULT_LIMITS})
+    try {
+      await backend.createStore('after-the-clash')
+      assert.deepEqual((await backend.listStores()).items.map((store) => store.name), ['after-the-clash'])
+    } finally {
+      await backend.close()
+    }
   })
 
   it('finishes a request in flight on SIGTERM, exits 0, and keeps everything it acknowledged', async function () {

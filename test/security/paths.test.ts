@@ -16,6 +16,7 @@ const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 /** The only files a server's data folder may hold: names made of ids, never of anything a client sent. */
 const ALLOWED = [
   /^server\.db(-wal|-shm|-journal)?$/,
+  /^server\.lock$/,
   /^accounts$/,
   /^accounts\/\d+$/,
   /^accounts\/\d+\/catalog\.db(-wal|-shm|-journal)?$/,

@@ -65,8 +65,8 @@ export class Catalog {
   /** Writes through this connection, which PRAGMA data_version does not count. */
   private ownWrites = 0
 
-  constructor(readonly path: string) {
-    this.db = openDatabase(path, WHAT, {create: true})
+  constructor(readonly path: string, private readonly options: {exclusive?: boolean} = {}) {
+    this.db = openDatabase(path, WHAT, {create: true, exclusive: options.exclusive})
     try {
       this.db.pragma('journal_mode = WAL')
       this.db.pragma('foreign_keys = ON')
@@ -85,6 +85,8 @@ export class Catalog {
    * it stays the same is still true, so callers may keep it.
    */
   changeMark(): number {
+    // Held exclusively, no other connection can commit: this connection's writes are all there is.
+    if (this.options.exclusive) return this.ownWrites
     // Both parts only grow, so their sum changes whenever either does.
     return this.dataVersion.get()! + this.ownWrites
   }

@@ -15,6 +15,12 @@ export interface LocalBackendOptions {
   /** The folder holding catalog.db and stores/. */
   home: string
   limits: Limits
+  /**
+   * This process is the only user of `home` (the server, which locks its data folder): keep
+   * every file locked while open, so reads need no lock or change checks. Never for a folder
+   * that `spin up` or other kvcloud commands read.
+   */
+  exclusive?: boolean
 }
 
 /** The namespace a store's rows live in before it is first linked. */
@@ -45,7 +51,12 @@ export class LocalBackend implements Backend {
   private readonly resolved = new Map<string, ResolvedTarget>()
   private resolvedMark = -1
 
-  private constructor(readonly home: string, private readonly catalog: Catalog, readonly limits: Limits) {}
+  private constructor(
+    readonly home: string,
+    private readonly catalog: Catalog,
+    readonly limits: Limits,
+    private readonly exclusive: boolean,
+  ) {}
 
   static open(options: LocalBackendOptions): LocalBackend {
     try {
@@ -55,7 +66,8 @@ export class LocalBackend implements Backend {
         'Set KVCLOUD_HOME to a folder you can write to.',
       ])
     }
-    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db')), options.limits)
+    const exclusive = options.exclusive ?? false
+    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive)
   }
 
   async describe(): Promise<BackendDescription> {
@@ -517,7 +529,7 @@ export class LocalBackend implements Backend {
       this.files.set(storeId, file)
       return file
     }
-    file = new StoreFile(this.filePath(storeId), {create})
+    file = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
     this.files.set(storeId, file)
     if (this.files.size > MAX_OPEN_FILES) {
       for (const [id, candidate] of this.files) {

@@ -6,14 +6,26 @@ export type Db = Database.Database
 /** How long kvcloud waits on a file another process (kvcloud or `spin up`) holds locked. */
 const BUSY_TIMEOUT_MS = 30_000
 
+export interface OpenOptions {
+  create: boolean
+  /**
+   * Hold the file's lock from the first read until the file is closed, for a process that is
+   * the file's only user (the server, in its own data folder). Reads then skip the lock and
+   * change checks that shared files need on every transaction.
+   */
+  exclusive?: boolean
+}
+
 /**
  * Opens a SQLite file and proves it is readable, turning "not a database", permission and
  * locking failures into one message that names the file and what to do.
  */
-export function openDatabase(path: string, what: string, options: {create: boolean}): Db {
+export function openDatabase(path: string, what: string, options: OpenOptions): Db {
   let db: Db | undefined
   try {
     db = new Database(path, {fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS})
+    // Before the first read: a WAL file opened this way keeps its index in memory, not in -shm.
+    if (options.exclusive) db.pragma('locking_mode = EXCLUSIVE')
     // Touch the schema so a damaged or foreign file fails here, not halfway through a change.
     db.prepare('SELECT count(*) FROM sqlite_master').get()
     return db

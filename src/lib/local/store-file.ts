@@ -2,7 +2,7 @@ import {rmSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import type {Statement} from 'better-sqlite3'
-import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
+import {damagedFileError, openDatabase, writeTransaction, type Db, type OpenOptions} from './sqlite.js'
 
 const WHAT = 'store file'
 
@@ -15,8 +15,9 @@ const ROWS_PER_UPSERT = 64
 /**
  * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
  * where `store` is the label a component opens. The file holds one namespace per label the store
- * is linked under; kvcloud writes reach every namespace in one short transaction. No pragmas are
- * changed (Spin expects a rollback journal).
+ * is linked under; kvcloud writes reach every namespace in one short transaction. The journal
+ * mode is never changed (Spin expects a rollback journal); only the server, which owns its files,
+ * holds their locks while they are open.
  */
 export class StoreFile {
   private readonly db: Db
@@ -26,7 +27,7 @@ export class StoreFile {
   /** Imports under way; a file with one must stay open (see LocalBackend's handle cache). */
   importsInProgress = 0
 
-  constructor(readonly path: string, options: {create: boolean}) {
+  constructor(readonly path: string, options: OpenOptions) {
     this.db = openDatabase(path, WHAT, options)
     try {
       this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (

@@ -16,7 +16,8 @@ export class AccountBackends {
   forAccount(account: Account): Backend {
     let backend = this.open.get(account.id)
     if (!backend) {
-      backend = LocalBackend.open({home: this.registry.accountHome(account), limits: this.limits})
+      // The server's data folder is its own (see DataFolderLock): no other process reads these files.
+      backend = LocalBackend.open({home: this.registry.accountHome(account), limits: this.limits, exclusive: true})
       this.open.set(account.id, backend)
     }
     return backend

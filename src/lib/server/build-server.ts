@@ -3,6 +3,7 @@ import {KvError, UnauthorizedError} from '../errors.js'
 import {NDJSON} from '../remote/wire.js'
 import {AccountBackends} from './account-backends.js'
 import {AccountRegistry, type Account} from './accounts.js'
+import {DataFolderLock} from './data-folder-lock.js'
 import {appRoutes} from './app-routes.js'
 import {discardRestOfBody} from './discard-body.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
@@ -42,6 +43,13 @@ export interface ServerContext {
 export function buildServer(options: ServerOptions): FastifyInstance {
   const limits = resolveServerLimits(options.limits)
   const registry = AccountRegistry.open(options.dataDir)
+  let lock: DataFolderLock
+  try {
+    lock = DataFolderLock.acquire(options.dataDir)
+  } catch (error) {
+    registry.close()
+    throw error
+  }
   const backends = new AccountBackends(registry, limits)
   const context: ServerContext = {limits, backends}
 
@@ -81,8 +89,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.decorateRequest('account', null)
 
-  // While the server drains, every answer closes its connection, so that keep-alive clients
-  // let go at once instead of holding the shutdown open.
+  // While the server drains, every answer closes its connection (requests that began before
+  // included), so that keep-alive clients let go at once instead of holding the shutdown open.
   let draining = false
   app.addHook('preClose', (done) => {
     draining = true
@@ -99,9 +107,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Every request needs a token but the few public routes. Decided by the route the router
   // matched, never by the raw URL: "/%61pi/whoami" reaches the /api/whoami route too.
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
-    request.account = authenticate(registry, request.headers.authorization)
+  // A callback rather than a promise: it runs on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.url === undefined || !PUBLIC_ROUTES.has(request.routeOptions.url)) {
+      try {
+        request.account = authenticate(registry, request.headers.authorization)
+      } catch (error) {
+        done(error as Error)
+        return
+      }
+    }
+    done()
   })
 
   app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))
@@ -124,6 +140,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.addHook('onClose', async () => {
     await backends.closeAll()
     registry.close()
+    lock.release()
   })
   return app
 }

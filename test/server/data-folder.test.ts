@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import Database from 'better-sqlite3'
+import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
+import {KvError} from '../../src/lib/errors.js'
+import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {DataFolderLock} from '../../src/lib/server/data-folder-lock.js'
+
+describe('the server owns its data folder', function () {
+  let dir: string
+
+  beforeEach(function () {
+    dir = mkdtempSync(join(tmpdir(), 'kvcloud-data-folder-'))
+  })
+
+  afterEach(function () {
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('lets one holder lock a folder at a time, naming the folder to the second, and frees it on release', function () {
+    const first = DataFolderLock.acquire(dir)
+    try {
+      assert.throws(() => DataFolderLock.acquire(dir), (error: unknown) =>
+        error instanceof KvError && error.kind === 'unavailable' &&
+        error.message === `Another kvcloud server is already using the data folder ${dir}.`)
+    } finally {
+      first.release()
+    }
+    DataFolderLock.acquire(dir).release()
+  })
+
+  it('keeps an exclusive backend\'s files locked against other connections while open, and readable as Spin files once closed', async function () {
+    const backend = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS, exclusive: true})
+    await backend.createStore('held')
+    await backend.setValues({store: 'held'}, [{key: 'k', value: Buffer.from('v')}])
+    assert.equal(Buffer.from(await backend.getValue({store: 'held'}, 'k')).toString(), 'v')
+    const path = backend.storeFilePath('held')
+    const other = new Database(path, {timeout: 0})
+    try {
+      assert.throws(() => other.prepare('SELECT value FROM spin_key_value').all(), /database is locked/)
+      await backend.close()
+      assert.deepEqual(other.prepare('SELECT store, key, CAST(value AS TEXT) AS value FROM spin_key_value').all(), [{store: 'default', key: 'k', value: 'v'}])
+      assert.equal(other.pragma('journal_mode', {simple: true}), 'delete')
+    } finally {
+      other.close()
+    }
+  })
+})
