@@ -7,10 +7,12 @@ module.enableCompileCache?.()
 const argv = process.argv.slice(2)
 // `kv get` on the local backend answers without loading oclif (see src/fast-path/kv-get.ts);
 // when the fast path declines, the oclif command below handles the same argv in full.
+// The fast paths are bundled into one file each by the build ("npm run bundle"): loading one
+// file instead of dozens of modules halves a deploy's start-up.
 const answered = !process.env.KVCLOUD_NO_FAST_PATH && (
-  (argv[0] === 'kv' && argv[1] === 'get' && await (await import('../dist/fast-path/kv-get.js')).fastKvGet(argv.slice(2)))
+  (argv[0] === 'kv' && argv[1] === 'get' && await (await import('../dist/fast-path/bundled/kv-get.js')).fastKvGet(argv.slice(2)))
   // A scripted local deploy (every label answered by a flag) likewise; see src/fast-path/deploy.ts.
-  || (argv[0] === 'deploy' && await (await import('../dist/fast-path/deploy.js')).fastDeploy(argv.slice(1))))
+  || (argv[0] === 'deploy' && await (await import('../dist/fast-path/bundled/deploy.js')).fastDeploy(argv.slice(1))))
 
 if (!answered) {
   const {execute} = await import('@oclif/core')
