@@ -89,8 +89,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.decorateRequest('account', null)
 
-  // While the server drains, every answer closes its connection (requests that began before
-  // included), so that keep-alive clients let go at once instead of holding the shutdown open.
+  // While the server drains, every answer closes its connection, so that keep-alive clients
+  // let go at once instead of holding the shutdown open.
   let draining = false
   app.addHook('preClose', (done) => {
     draining = true
@@ -107,17 +107,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Every request needs a token but the few public routes. Decided by the route the router
   // matched, never by the raw URL: "/%61pi/whoami" reaches the /api/whoami route too.
-  // A callback rather than a promise: it runs on every request.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.url === undefined || !PUBLIC_ROUTES.has(request.routeOptions.url)) {
-      try {
-        request.account = authenticate(registry, request.headers.authorization)
-      } catch (error) {
-        done(error as Error)
-        return
-      }
-    }
-    done()
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
+    request.account = authenticate(registry, request.headers.authorization)
   })
 
   app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))
