@@ -36,6 +36,8 @@ export interface RuntimeConfigChange {
 /** A backend that keeps stores as files Spin can open (the local one). */
 export interface StoreFileBackend extends Backend {
   storeFilePath(name: string): string
+  runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined>
+  rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void>
 }
 
 export function hasStoreFiles(backend: Backend): backend is StoreFileBackend {
@@ -278,59 +280,8 @@ export function spinUpCommand(manifestFile: string, runtimeConfigFile: string, c
   return parts.join(' ')
 }
 
-/**
- * Where deploy last wrote each app's runtime config, so `link` and `unlink` on the local backend can
- * rewrite it too. A small JSON file in kvcloud's data folder; the local backend's catalog does not
- * know about manifests.
- */
-export class RuntimeConfigRegistry {
-  private constructor(private readonly file: string, private readonly apps: Map<string, RegisteredApp>) {}
-
-  static fileIn(home: string): string {
-    return join(home, 'runtime-configs.json')
-  }
-
-  static async open(home: string): Promise<RuntimeConfigRegistry> {
-    const file = RuntimeConfigRegistry.fileIn(home)
-    const apps = new Map<string, RegisteredApp>()
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as {apps?: unknown}
-      for (const entry of Array.isArray(parsed.apps) ? parsed.apps : []) {
-        if (isTable(entry) && typeof entry.app === 'string' && typeof entry.runtimeConfig === 'string' && typeof entry.manifest === 'string') {
-          apps.set(entry.app, {runtimeConfig: entry.runtimeConfig, manifest: entry.manifest})
-        }
-      }
-    } catch {
-      // Missing or unreadable: the next deploy writes it again; until then link only prints a hint.
-    }
-    return new RuntimeConfigRegistry(file, apps)
-  }
-
-  lookup(app: string): RegisteredApp | undefined {
-    return this.apps.get(app)
-  }
-
-  async remember(app: string, entry: RegisteredApp): Promise<void> {
-    const known = this.apps.get(app)
-    if (known?.runtimeConfig === entry.runtimeConfig && known.manifest === entry.manifest) return
-    this.apps.set(app, entry)
-    await this.save()
-  }
-
-  async forget(app: string): Promise<void> {
-    if (this.apps.delete(app)) await this.save()
-  }
-
-  private async save(): Promise<void> {
-    const temporary = `${this.file}.${process.pid}.tmp`
-    const apps = [...this.apps].map(([app, entry]) => ({app, ...entry}))
-    await mkdir(dirname(this.file), {recursive: true})
-    await writeFile(temporary, JSON.stringify({apps}, null, 2) + '\n')
-    await rename(temporary, this.file)
-  }
-}
-
-export interface RegisteredApp {
+/** Where deploy wrote an app's runtime config, and the manifest it was deployed from. */
+export interface RuntimeConfigLocation {
   runtimeConfig: string
   manifest: string
 }

@@ -4,10 +4,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
+import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {
   renderRuntimeConfig,
   runtimeConfigPath,
-  RuntimeConfigRegistry,
   spinUpCommand,
   storePathFor,
   updateRuntimeConfig,
@@ -148,16 +149,52 @@ describe('runtime config: files and paths', () => {
     assert.equal(spinUpCommand('/my apps/x.toml', '/my apps/rc.toml', '/my apps'), 'spin up -f x.toml --runtime-config-file rc.toml')
   })
 
-  it('remembers where each app keeps its runtime config, across runs', async () => {
-    const registry = await RuntimeConfigRegistry.open(dir)
-    assert.equal(registry.lookup('shop'), undefined)
-    await registry.remember('shop', {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
-    await registry.remember('__proto__', {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
-    const reopened = await RuntimeConfigRegistry.open(dir)
-    assert.deepEqual(reopened.lookup('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
-    assert.deepEqual(reopened.lookup('__proto__'), {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
-    await reopened.forget('shop')
-    assert.equal((await RuntimeConfigRegistry.open(dir)).lookup('shop'), undefined)
-    assert.ok(existsSync(RuntimeConfigRegistry.fileIn(dir)))
+  it('remembers where each app keeps its runtime config in the catalog, until the app is deleted', async () => {
+    const backend = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
+    try {
+      await backend.deploy({app: {name: 'shop', components: []}, links: []})
+      await backend.deploy({app: {name: '__proto__', components: []}, links: []})
+      assert.equal(await backend.runtimeConfigLocation('shop'), undefined)
+      await backend.rememberRuntimeConfig('shop', {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
+      await backend.rememberRuntimeConfig('__proto__', {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+      await assert.rejects(backend.rememberRuntimeConfig('nope', {runtimeConfig: '/n/rc.toml', manifest: '/n/spin.toml'}), /Could not find app 'nope'/)
+    } finally {
+      await backend.close()
+    }
+    const reopened = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
+    try {
+      assert.deepEqual(await reopened.runtimeConfigLocation('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
+      assert.deepEqual(await reopened.runtimeConfigLocation('__proto__'), {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+      await reopened.deleteApp('shop')
+      await reopened.deploy({app: {name: 'shop', components: []}, links: []})
+      assert.equal(await reopened.runtimeConfigLocation('shop'), undefined, 'a new app of the same name starts without one')
+    } finally {
+      await reopened.close()
+    }
+  })
+
+  it('carries over the records of kvcloud 0.1\'s runtime-configs.json once, keeping newer ones, and removes the file', async () => {
+    const seed = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
+    try {
+      for (const name of ['shop', 'blog']) await seed.deploy({app: {name, components: []}, links: []})
+      await seed.rememberRuntimeConfig('blog', {runtimeConfig: '/new/blog/rc.toml', manifest: '/new/blog/spin.toml'})
+    } finally {
+      await seed.close()
+    }
+    const legacy = join(dir, 'runtime-configs.json')
+    writeFileSync(legacy, JSON.stringify({apps: [
+      {app: 'shop', runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'},
+      {app: 'blog', runtimeConfig: '/old/blog/rc.toml', manifest: '/old/blog/spin.toml'},
+      {app: 'gone', runtimeConfig: '/gone/rc.toml', manifest: '/gone/spin.toml'},
+      {app: 'broken', runtimeConfig: 7},
+    ]}))
+    const backend = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
+    try {
+      assert.equal(existsSync(legacy), false)
+      assert.deepEqual(await backend.runtimeConfigLocation('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
+      assert.deepEqual(await backend.runtimeConfigLocation('blog'), {runtimeConfig: '/new/blog/rc.toml', manifest: '/new/blog/spin.toml'})
+    } finally {
+      await backend.close()
+    }
   })
 })

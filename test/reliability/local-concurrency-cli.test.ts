@@ -3,7 +3,9 @@ import Database from 'better-sqlite3'
 import {collectAll} from '../../src/lib/backend.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
+import {join} from 'node:path'
 import {runCli, tempHome} from '../helpers/cli.js'
+import {readAsSpin, writeApp} from '../deploy/app-dir.js'
 
 describe('eight kvcloud processes writing one local store beside a running Spin', function () {
   this.timeout(180_000)
@@ -58,6 +60,28 @@ describe('eight kvcloud processes writing one local store beside a running Spin'
       assert.equal(Buffer.from(await check.getValue({store: 'contended'}, 'w7-499')).toString(), '7:4:99')
       await check.close()
       assert.equal(keys.length, writers * runsPerWriter * keysPerRun)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('deploys eight apps at once, and link afterwards rewrites the runtime config of every one', async function () {
+    const {home, cleanup} = tempHome()
+    try {
+      assert.equal((await runCli(['kv', 'create', 'later'], {home})).exitCode, 0)
+      assert.equal((await runCli(['kv', 'set', '-s', 'later', 'who=later'], {home})).exitCode, 0)
+      const apps = Array.from({length: 8}, (_, i) => `app${i}`)
+      const deploys = await Promise.all(apps.map((app) => {
+        writeApp(join(home, app), app, ['default'])
+        return runCli(['deploy', '--link', `kv:default=first-${app}`], {home, cwd: join(home, app), timeoutMs: 60_000})
+      }))
+      assert.deepEqual(deploys.map((result) => [result.exitCode, result.stderr.includes('Wrote ')]), apps.map(() => [0, true]))
+      for (const app of apps) {
+        const link = await runCli(['link', 'kv', 'default', '-a', app, '-s', 'later', '--yes'], {home})
+        assert.equal(link.exitCode, 0, link.stderr)
+        assert.match(link.stderr, /Updated .*runtime-config\.toml\. Restart the app with/, `${app}: ${link.stderr}`)
+        assert.equal(readAsSpin(join(home, app, 'runtime-config.toml'), 'default', 'who'), 'later')
+      }
     } finally {
       cleanup()
     }

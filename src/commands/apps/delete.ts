@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
 import {InvalidInputError} from '../../lib/errors.js'
-import {RuntimeConfigRegistry} from '../../lib/runtime-config.js'
 
 export interface AppsDeleteResult {
   name: string
@@ -30,9 +29,8 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
     const backend = await this.backend()
     const app = await backend.getApp(name)
     if (!this.flags.yes) await this.confirm(name, app.links.length)
+    // On the local backend, the record of its runtime config goes with it.
     await backend.deleteApp(name)
-    const description = await backend.describe()
-    if (description.kind === 'local') await (await RuntimeConfigRegistry.open(description.home)).forget(name)
     this.log(`App "${name}" deleted. Its key value stores and their data are kept.`)
     return {name, links: app.links}
   }

@@ -3,14 +3,7 @@
 
 import {existsSync} from 'node:fs'
 import type {AppInfo, Backend} from '../backend.js'
-import {
-  hasStoreFiles,
-  readRuntimeConfig,
-  RuntimeConfigRegistry,
-  spinUpCommand,
-  updateRuntimeConfig,
-  type RuntimeConfigChange,
-} from '../runtime-config.js'
+import {hasStoreFiles, readRuntimeConfig, spinUpCommand, updateRuntimeConfig, type RuntimeConfigChange} from '../runtime-config.js'
 
 export interface RuntimeConfigOutcome {
   change: RuntimeConfigChange
@@ -37,11 +30,7 @@ export async function writeAppRuntimeConfig(
   // An app with no key value store labels needs no runtime config; do not create an empty one.
   if (entries.length === 0 && (options.remove ?? []).length === 0 && !existsSync(location.runtimeConfig)) return undefined
   const change = await updateRuntimeConfig(location.runtimeConfig, entries, options.remove ?? [])
-  const description = await backend.describe()
-  if (description.kind === 'local') {
-    const registry = await RuntimeConfigRegistry.open(description.home)
-    await registry.remember(app.name, location)
-  }
+  await backend.rememberRuntimeConfig(app.name, location)
   return {change, spinUp: spinUpCommand(location.manifest, location.runtimeConfig, options.cwd)}
 }
 
@@ -56,10 +45,7 @@ export async function refreshAppRuntimeConfig(
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | 'unknown' | 'remote'> {
   if (!hasStoreFiles(backend)) return 'remote'
-  const description = await backend.describe()
-  if (description.kind !== 'local') return 'remote'
-  const registry = await RuntimeConfigRegistry.open(description.home)
-  const location = registry.lookup(appName)
+  const location = await backend.runtimeConfigLocation(appName)
   if (!location) return 'unknown'
   const app = await backend.getApp(appName)
   return (await writeAppRuntimeConfig(backend, app, location, options)) ?? 'unknown'

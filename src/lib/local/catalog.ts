@@ -30,6 +30,12 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (app_id, label)
    );
    CREATE INDEX links_by_store ON links (store_id, label);`,
+  // Where deploy wrote each app's runtime config, so link and unlink rewrite it too.
+  `CREATE TABLE runtime_configs (
+     app_id         INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+     runtime_config TEXT NOT NULL,
+     manifest       TEXT NOT NULL
+   );`,
 ]
 
 export interface StoreRow {
@@ -48,6 +54,11 @@ export interface AppRow {
   components: string
   created_at: string
   deployed_at: string
+}
+
+export interface RuntimeConfigRow {
+  runtime_config: string
+  manifest: string
 }
 
 export interface LinkRow {
@@ -236,6 +247,17 @@ export class Catalog {
       'INSERT INTO apps (name, version, description, revision, components, created_at, deployed_at) VALUES (?, ?, ?, 1, ?, ?, ?)',
     ).run(app.name, app.version ?? null, app.description ?? null, components, now, now)
     return {id: Number(lastInsertRowid), revision: 1}
+  }
+
+  runtimeConfigOf(appId: number): RuntimeConfigRow | undefined {
+    return this.sql<[number], RuntimeConfigRow>('SELECT runtime_config, manifest FROM runtime_configs WHERE app_id = ?').get(appId)
+  }
+
+  setRuntimeConfig(appId: number, row: RuntimeConfigRow): void {
+    this.change(
+      `INSERT INTO runtime_configs (app_id, runtime_config, manifest) VALUES (?, ?, ?)
+       ON CONFLICT (app_id) DO UPDATE SET runtime_config = excluded.runtime_config, manifest = excluded.manifest`,
+    ).run(appId, row.runtime_config, row.manifest)
   }
 
   deleteApp(appId: number): void {

@@ -9,7 +9,9 @@ import type {
 import {ConflictError, InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {validateAppName, validateKey, validateLabel, validateStoreName, validateValue} from '../validation.js'
 import {Catalog, type AppRow, type StoreRow} from './catalog.js'
+import {importLegacyRuntimeConfigs} from './legacy-runtime-configs.js'
 import {StoreFile} from './store-file.js'
+import type {RuntimeConfigLocation} from '../runtime-config.js'
 
 export interface LocalBackendOptions {
   /** The folder holding catalog.db and stores/. */
@@ -67,7 +69,14 @@ export class LocalBackend implements Backend {
       ])
     }
     const exclusive = options.exclusive ?? false
-    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive)
+    const catalog = new Catalog(join(options.home, 'catalog.db'), {exclusive})
+    try {
+      if (!exclusive) importLegacyRuntimeConfigs(options.home, catalog)
+    } catch (error) {
+      catalog.close()
+      throw error
+    }
+    return new LocalBackend(options.home, catalog, options.limits, exclusive)
   }
 
   async describe(): Promise<BackendDescription> {
@@ -209,6 +218,21 @@ export class LocalBackend implements Backend {
 
   async getApp(name: string): Promise<AppInfo> {
     return this.appInfo(this.requireApp(name))
+  }
+
+  /** Where deploy last wrote the app's runtime config, so link and unlink rewrite it too. */
+  async runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined> {
+    const row = this.catalog.runtimeConfigOf(this.requireApp(app).id)
+    return row && {runtimeConfig: row.runtime_config, manifest: row.manifest}
+  }
+
+  async rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void> {
+    const known = await this.runtimeConfigLocation(app)
+    if (known?.runtimeConfig === location.runtimeConfig && known.manifest === location.manifest) return
+    // Deleting the app deletes this record with it (ON DELETE CASCADE).
+    this.catalog.write(() => {
+      this.catalog.setRuntimeConfig(this.requireApp(app).id, {runtime_config: location.runtimeConfig, manifest: location.manifest})
+    })
   }
 
   async deleteApp(name: string): Promise<void> {
