@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import {CancelledError} from '../lib/errors.js'
 import type {LinkSpec} from '../lib/deploy/link-spec.js'
 import type {DeployPlan} from '../lib/deploy/plan.js'
 import {unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
@@ -86,9 +87,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
     try {
       return await askForUnansweredLabels(plan, new Prompter())
     } catch (error) {
-      if (error instanceof PromptCancelledError) {
-        this.error('Deploy cancelled; nothing was changed.', {exit: 130})
-      }
+      if (error instanceof PromptCancelledError) throw new CancelledError('Deploy cancelled; nothing was changed.')
       throw error
     }
   }

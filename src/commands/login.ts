@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {InvalidInputError} from '../lib/errors.js'
+import {CancelledError, InvalidInputError} from '../lib/errors.js'
 import {login, type LoginResult} from '../lib/remote/login.js'
 
 export default class Login extends BaseCommand<typeof Login> {
@@ -39,7 +39,7 @@ export default class Login extends BaseCommand<typeof Login> {
     try {
       return await new Prompter().token(url)
     } catch (error) {
-      if (error instanceof PromptCancelledError) throw new InvalidInputError('Login cancelled; nothing was saved.')
+      if (error instanceof PromptCancelledError) throw new CancelledError('Login cancelled; nothing was saved.')
       throw error
     }
   }

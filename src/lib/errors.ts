@@ -9,9 +9,11 @@ export const ExitCode = {
   notFound: 3,
   conflict: 4,
   unauthorized: 5,
+  /** 128 + SIGINT, as shells report a Ctrl-C. */
+  cancelled: 130,
 } as const
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'unavailable' | 'too-large'
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'unavailable' | 'too-large' | 'cancelled'
 
 export class KvError extends Error {
   readonly kind: ErrorKind
@@ -72,6 +74,20 @@ export class UnavailableError extends KvError {
   }
 }
 
+/**
+ * The person at the terminal cancelled a question (Ctrl-C, Esc) or declined what it asked:
+ * nothing was changed. Exits 130 unless told otherwise. Never crosses the wire.
+ */
+export class CancelledError extends KvError {
+  constructor(message: string, private readonly code: number = ExitCode.cancelled) {
+    super('cancelled', message)
+  }
+
+  override get exitCode(): number {
+    return this.code
+  }
+}
+
 export function exitCodeFor(kind: ErrorKind): number {
   switch (kind) {
     case 'not-found': return ExitCode.notFound
@@ -80,6 +96,7 @@ export function exitCodeFor(kind: ErrorKind): number {
     case 'too-large': return ExitCode.usage
     case 'unauthorized': return ExitCode.unauthorized
     case 'unavailable': return ExitCode.runtime
+    case 'cancelled': return ExitCode.cancelled
   }
 }
 
@@ -91,6 +108,7 @@ export function httpStatusFor(kind: ErrorKind): number {
     case 'too-large': return 413
     case 'unauthorized': return 401
     case 'unavailable': return 503
+    case 'cancelled': return 400
   }
 }
 
@@ -111,5 +129,6 @@ export function makeError(kind: ErrorKind, message: string, hints: string[] = []
     case 'too-large': return new TooLargeError(message, hints)
     case 'unauthorized': return new UnauthorizedError(message, hints)
     case 'unavailable': return new UnavailableError(message, hints)
+    case 'cancelled': return new CancelledError(message)
   }
 }

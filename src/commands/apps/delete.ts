@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
-import {InvalidInputError} from '../../lib/errors.js'
+import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
 
 export interface AppsDeleteResult {
   name: string
@@ -46,9 +46,9 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
     try {
       confirmed = await new Prompter().confirmAppDelete(name, linkCount)
     } catch (error) {
-      if (error instanceof PromptCancelledError) this.error(`Cancelled; app "${name}" was not deleted.`, {exit: 130})
+      if (error instanceof PromptCancelledError) throw new CancelledError(`Cancelled; app "${name}" was not deleted.`)
       throw error
     }
-    if (!confirmed) this.error(`App "${name}" was not deleted.`, {exit: 1})
+    if (!confirmed) throw new CancelledError(`App "${name}" was not deleted.`, ExitCode.runtime)
   }
 }

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
-import {InvalidInputError} from '../../lib/errors.js'
-import {chalk} from '../../lib/output.js'
+import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
 import {deleteWarning} from '../../lib/render/delete-warning.js'
 
 export interface KvDeleteResult {
@@ -49,16 +48,11 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
     try {
       answer = await new Prompter({output}).typeStoreNameToDelete(name, warning)
     } catch (error) {
-      if (error instanceof PromptCancelledError) this.cancel(`Cancelled; key value store "${name}" was not deleted.`, 130)
+      if (error instanceof PromptCancelledError) throw new CancelledError(`Cancelled; key value store "${name}" was not deleted.`)
       throw error
     }
-    if (answer !== name) this.cancel(`You typed "${answer}", not "${name}"; key value store "${name}" was not deleted.`, 1)
-  }
-
-  /** The person said no: one line on stderr, the store untouched, a non-zero exit. */
-  private cancel(message: string, exitCode: number): never {
-    if (this.jsonEnabled()) this.logJson({error: {kind: 'cancelled', message, exitCode}})
-    process.stderr.write(`${chalk.red('Error:')} ${message}\n`)
-    return this.exit(exitCode)
+    if (answer !== name) {
+      throw new CancelledError(`You typed "${answer}", not "${name}"; key value store "${name}" was not deleted.`, ExitCode.runtime)
+    }
   }
 }

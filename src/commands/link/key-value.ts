@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {LinkResult} from '../../lib/backend.js'
 import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
-import {InvalidInputError, NotFoundError} from '../../lib/errors.js'
+import {CancelledError, InvalidInputError, NotFoundError} from '../../lib/errors.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
 
 export interface LinkKeyValueResult extends LinkResult {
@@ -97,7 +97,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
     try {
       return await new Prompter().confirmRelink(app, label, previous, next)
     } catch (error) {
-      if (error instanceof PromptCancelledError) this.error('Cancelled; nothing was changed.', {exit: 130})
+      if (error instanceof PromptCancelledError) throw new CancelledError('Cancelled; nothing was changed.')
       throw error
     }
   }
