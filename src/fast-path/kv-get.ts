@@ -2,6 +2,7 @@ import {parseArgs} from 'node:util'
 import {plainLocalPaths} from './plain-local.js'
 import type {StoreTarget} from '../lib/backend.js'
 import {KvError} from '../lib/errors.js'
+import {valueForStdout} from '../lib/bytes.js'
 import {LocalBackend} from '../lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
@@ -43,7 +44,7 @@ export async function fastKvGet(argv: string[], env: NodeJS.ProcessEnv = process
   let backend: LocalBackend | undefined
   try {
     backend = LocalBackend.open({home: paths.dataDir, limits: DEFAULT_LIMITS})
-    const value = await backend.getValue(target, positionals[0]!)
+    const value = valueForStdout(await backend.getValue(target, positionals[0]!), process.stdout.isTTY === true)
     await new Promise<void>((resolve, reject) => process.stdout.write(value, (error) => (error ? reject(error) : resolve())))
     return true
   } catch (error) {

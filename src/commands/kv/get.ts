@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {isUtf8} from 'node:buffer'
 import {BaseCommand} from '../../base-command.js'
-import {toBuffer} from '../../lib/bytes.js'
+import {toBuffer, valueForStdout} from '../../lib/bytes.js'
 import {targetFlags, toStoreTarget} from '../../target-flags.js'
 
 export interface KvGetResult {
@@ -15,7 +15,7 @@ export interface KvGetResult {
 export default class KvGet extends BaseCommand<typeof KvGet> {
   static override summary = 'Print the value of a key.'
   static override description =
-    'Writes the value to stdout exactly as stored, byte for byte, with no newline added. ' +
+    'Writes the value to stdout exactly as stored, byte for byte; on a terminal, a newline follows a value that does not end with one. ' +
     'With --json: {"key", "value" (text, or null when the bytes are not UTF-8), "base64"}. A missing key exits with code 3.'
 
   static override examples = [
@@ -37,7 +37,8 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
     if (this.jsonEnabled()) {
       return {key: this.args.key, value: isUtf8(bytes) ? bytes.toString('utf8') : null, base64: bytes.toString('base64')}
     }
-    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())))
+    const output = valueForStdout(bytes, process.stdout.isTTY === true)
+    await new Promise<void>((resolve, reject) => process.stdout.write(output, (error) => (error ? reject(error) : resolve())))
     return undefined
   }
 }

@@ -1,0 +1,54 @@
+import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
+import {binPath} from '../helpers/cli.js'
+import {useHome, withBackend} from './fixtures.js'
+
+// At a terminal, `kv get` ends the value with a newline so the prompt starts on its own line;
+// piped or redirected, the bytes stay exactly as stored (test/kv/pairs tests that).
+const hasScript = spawnSync('script', ['--version']).status === 0
+
+function getInTerminal(home: string, key: string, env: NodeJS.ProcessEnv = {}): string {
+  const command = [process.execPath, binPath, 'kv', 'get', '-s', 'shown', key].map((word) => `'${word}'`).join(' ')
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+    env: {...process.env, KVCLOUD_HOME: home, NO_COLOR: '1', TERM: 'dumb', ...env},
+    encoding: 'utf8',
+    timeout: 20_000,
+  })
+  assert.equal(result.status, 0, result.stdout + result.stderr)
+  return result.stdout
+}
+
+describe('kv get at a terminal (real binary in a pseudo-terminal)', function () {
+  this.timeout(60_000)
+  const {home, kv} = useHome()
+
+  before(function () {
+    if (!hasScript) {
+      console.log('    (skipped: util-linux "script" is not installed, so no pseudo-terminal is available)')
+      this.skip()
+    }
+  })
+
+  beforeEach(async function () {
+    await withBackend(home(), async (backend) => {
+      await backend.createStore('shown')
+      await backend.setValues({store: 'shown'}, [
+        {key: 'plain', value: Buffer.from('hello')},
+        {key: 'line', value: Buffer.from('hello\n')},
+      ])
+    })
+  })
+
+  for (const [path, env] of [['fast path', {}], ['oclif command', {KVCLOUD_NO_FAST_PATH: '1'}]] as const) {
+    it(`adds a newline to a value without one, and none to a value that has one (${path})`, function () {
+      // The terminal shows "\n" as "\r\n".
+      assert.equal(getInTerminal(home(), 'plain', env), 'hello\r\n')
+      assert.equal(getInTerminal(home(), 'line', env), 'hello\r\n')
+    })
+  }
+
+  it('keeps piped output byte for byte', async function () {
+    assert.equal((await kv(['kv', 'get', '-s', 'shown', 'plain'])).stdout, 'hello')
+    assert.equal((await kv(['kv', 'get', '-s', 'shown', 'plain'], {env: {KVCLOUD_NO_FAST_PATH: '1'}})).stdout, 'hello')
+  })
+})
