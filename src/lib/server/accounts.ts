@@ -22,8 +22,6 @@ const MIGRATIONS: string[] = [
 ]
 
 export const TOKEN_PREFIX = 'kvc_'
-/** How soon a token revoked by another process (`kvcloud server token revoke`) stops working. */
-export const VERSION_CHECK_INTERVAL_MS = 1
 const TOKEN_BYTES = 32
 
 export const ACCOUNT_NAME_RULE =
@@ -69,13 +67,11 @@ export class AccountRegistry {
   private readonly dataVersion
   /**
    * Accounts of tokens seen lately, by token hash. Valid while no connection has committed a
-   * change to server.db (PRAGMA data_version), so a revoke from this registry takes effect on the
-   * very next request, and one from `server token revoke` in another process within
-   * VERSION_CHECK_INTERVAL_MS.
+   * change to server.db (PRAGMA data_version), so a revoke from `server token revoke` in another
+   * process, or from this registry, takes effect on the very next request.
    */
   private readonly recent = new Map<string, Account>()
   private recentVersion = -1
-  private versionCheckedAt = -Infinity
 
   private constructor(readonly dataDir: string) {
     try {
@@ -121,7 +117,11 @@ export class AccountRegistry {
   authenticate(token: string): Account | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined
     const hash = hashToken(token)
-    this.forgetIfChanged()
+    const version = this.dataVersion.get()!
+    if (version !== this.recentVersion) {
+      this.recent.clear()
+      this.recentVersion = version
+    }
     const key = hash.toString('base64')
     const known = this.recent.get(key)
     if (known) return known
@@ -133,22 +133,6 @@ export class AccountRegistry {
     if (this.recent.size >= 10_000) this.recent.clear()
     this.recent.set(key, account)
     return account
-  }
-
-  /**
-   * Empties the cache of accounts when another process has committed to server.db. Asking
-   * SQLite takes a read lock on the shared WAL index (two system calls); a busy server asks at
-   * most once per interval, which its requests share.
-   */
-  private forgetIfChanged(): void {
-    const now = performance.now()
-    if (now - this.versionCheckedAt < VERSION_CHECK_INTERVAL_MS) return
-    this.versionCheckedAt = now
-    const version = this.dataVersion.get()!
-    if (version !== this.recentVersion) {
-      this.recent.clear()
-      this.recentVersion = version
-    }
   }
 
   /** A new token for the account, creating the account when it does not exist yet. */

@@ -6,7 +6,7 @@ import {defaultServerDataDir} from '../../../lib/server/run.js'
 
 export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRevoke> {
   static override summary = 'Revoke an API token: requests that carry it get 401 from then on.'
-  static override description = 'Takes effect at once, on a running server too (within a millisecond). The account and its stores stay.'
+  static override description = 'Takes effect at once, on a running server too. The account and its stores stay.'
   static override examples = ['<%= config.bin %> <%= command.id %> tok_3f9a1c2b7d4e']
 
   static override args = {
