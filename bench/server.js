@@ -5,8 +5,8 @@
 // both loaded by autocannon at 50 connections, alternating, round after round.
 //   throughput at least 60% of bare Fastify's; p99 latency under 10 ms
 // A third server, the "floor" (bench/lib/floor-server.js), is bare Fastify plus only the work a
-// kvcloud GET must do (token hash, one Spin-format read, one log line): the best any
-// implementation of these requirements could do on this machine.
+// kvcloud GET must do (token hash, one revocation check, one Spin-format read, one log line):
+// the best any implementation of these requirements could do on this machine.
 // Usage: node bench/server.js [--rounds N] [--seconds S] [--connections C]
 import {readFileSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
