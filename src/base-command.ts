@@ -1,6 +1,7 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 import type {Backend} from './lib/backend.js'
-import {KvError} from './lib/errors.js'
+import {CancelledError, KvError} from './lib/errors.js'
+import type {Prompter, PromptStreams} from './lib/prompts.js'
 import {chalk} from './lib/output.js'
 import {resolveBackend} from './lib/resolve-backend.js'
 
@@ -56,6 +57,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** A person can answer questions: stdin and stdout are terminals and CI is unset. */
   protected get interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY && !process.env.CI)
+  }
+
+  /**
+   * Asks the person at the terminal. A question they cancel (Ctrl-C, Esc) ends the command with
+   * `cancelled` as a CancelledError (exit 130). The prompt library is loaded only here, so
+   * commands that ask nothing never pay for it.
+   */
+  protected async ask<A>(question: (prompter: Prompter) => Promise<A>, cancelled: string, streams?: PromptStreams): Promise<A> {
+    const {PromptCancelledError, Prompter} = await import('./lib/prompts.js')
+    try {
+      return await question(new Prompter(streams))
+    } catch (error) {
+      if (error instanceof PromptCancelledError) throw new CancelledError(cancelled)
+      throw error
+    }
   }
 
   /** A note for people: stderr, and silent under --json. */

@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {CancelledError} from '../lib/errors.js'
 import type {LinkSpec} from '../lib/deploy/link-spec.js'
 import type {DeployPlan} from '../lib/deploy/plan.js'
 import {unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
@@ -82,13 +81,9 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       ]
       throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs})
     }
-    // Loaded only when a question is asked: scripted deploys never pay for the prompt library.
-    const {askForUnansweredLabels, PromptCancelledError, Prompter} = await import('../lib/prompts.js')
-    try {
-      return await askForUnansweredLabels(plan, new Prompter())
-    } catch (error) {
-      if (error instanceof PromptCancelledError) throw new CancelledError('Deploy cancelled; nothing was changed.')
-      throw error
-    }
+    return this.ask(
+      async (prompter) => (await import('../lib/prompts.js')).askForUnansweredLabels(plan, prompter),
+      'Deploy cancelled; nothing was changed.',
+    )
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {CancelledError, InvalidInputError} from '../lib/errors.js'
+import {InvalidInputError} from '../lib/errors.js'
 import {login, type LoginResult} from '../lib/remote/login.js'
 
 export default class Login extends BaseCommand<typeof Login> {
@@ -35,12 +35,6 @@ export default class Login extends BaseCommand<typeof Login> {
     if (!this.interactive) {
       throw new InvalidInputError('No token given. Pass --token TOKEN (or set KVCLOUD_TOKEN).', [`e.g. kvcloud login --url ${url} --token TOKEN`])
     }
-    const {PromptCancelledError, Prompter} = await import('../lib/prompts.js')
-    try {
-      return await new Prompter().token(url)
-    } catch (error) {
-      if (error instanceof PromptCancelledError) throw new CancelledError('Login cancelled; nothing was saved.')
-      throw error
-    }
+    return this.ask((prompter) => prompter.token(url), 'Login cancelled; nothing was saved.')
   }
 }

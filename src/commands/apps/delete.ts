@@ -41,14 +41,7 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
         `To delete it from a script, run: ${this.config.bin} apps delete ${name} --yes`,
       ])
     }
-    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
-    let confirmed: boolean
-    try {
-      confirmed = await new Prompter().confirmAppDelete(name, linkCount)
-    } catch (error) {
-      if (error instanceof PromptCancelledError) throw new CancelledError(`Cancelled; app "${name}" was not deleted.`)
-      throw error
-    }
+    const confirmed = await this.ask((prompter) => prompter.confirmAppDelete(name, linkCount), `Cancelled; app "${name}" was not deleted.`)
     if (!confirmed) throw new CancelledError(`App "${name}" was not deleted.`, ExitCode.runtime)
   }
 }

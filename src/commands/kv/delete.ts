@@ -43,14 +43,11 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
     }
     // Under --json stdout carries the result, so the question goes to stderr.
     const output = this.jsonEnabled() ? process.stderr : process.stdout
-    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
-    let answer: string
-    try {
-      answer = await new Prompter({output}).typeStoreNameToDelete(name, warning)
-    } catch (error) {
-      if (error instanceof PromptCancelledError) throw new CancelledError(`Cancelled; key value store "${name}" was not deleted.`)
-      throw error
-    }
+    const answer = await this.ask(
+      (prompter) => prompter.typeStoreNameToDelete(name, warning),
+      `Cancelled; key value store "${name}" was not deleted.`,
+      {output},
+    )
     if (answer !== name) {
       throw new CancelledError(`You typed "${answer}", not "${name}"; key value store "${name}" was not deleted.`, ExitCode.runtime)
     }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {LinkResult} from '../../lib/backend.js'
 import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
-import {CancelledError, InvalidInputError, NotFoundError} from '../../lib/errors.js'
+import {InvalidInputError, NotFoundError} from '../../lib/errors.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
 
 export interface LinkKeyValueResult extends LinkResult {
@@ -93,12 +93,6 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
         [`To relink it from a script, run: ${this.config.bin} link kv ${label} --app ${app} --store ${next} --yes`],
       )
     }
-    const {PromptCancelledError, Prompter} = await import('../../lib/prompts.js')
-    try {
-      return await new Prompter().confirmRelink(app, label, previous, next)
-    } catch (error) {
-      if (error instanceof PromptCancelledError) throw new CancelledError('Cancelled; nothing was changed.')
-      throw error
-    }
+    return this.ask((prompter) => prompter.confirmRelink(app, label, previous, next), 'Cancelled; nothing was changed.')
   }
 }
