@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import Database from 'better-sqlite3'
 import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
@@ -173,18 +174,20 @@ describe('runtime config: files and paths', () => {
     }
   })
 
-  it('carries over the records of kvcloud 0.1\'s runtime-configs.json once, keeping newer ones, and removes the file', async () => {
+  it('carries over the records of kvcloud 0.1\'s runtime-configs.json when the catalog is upgraded, once, and removes the file', async () => {
     const seed = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
     try {
       for (const name of ['shop', 'blog']) await seed.deploy({app: {name, components: []}, links: []})
-      await seed.rememberRuntimeConfig('blog', {runtimeConfig: '/new/blog/rc.toml', manifest: '/new/blog/spin.toml'})
     } finally {
       await seed.close()
     }
+    // The catalog as kvcloud 0.1 left it: schema 1, no runtime_configs table.
+    const catalog = new Database(join(dir, 'catalog.db'))
+    catalog.exec('DROP TABLE runtime_configs; PRAGMA user_version = 1')
+    catalog.close()
     const legacy = join(dir, 'runtime-configs.json')
     writeFileSync(legacy, JSON.stringify({apps: [
       {app: 'shop', runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'},
-      {app: 'blog', runtimeConfig: '/old/blog/rc.toml', manifest: '/old/blog/spin.toml'},
       {app: 'gone', runtimeConfig: '/gone/rc.toml', manifest: '/gone/spin.toml'},
       {app: 'broken', runtimeConfig: 7},
     ]}))
@@ -192,9 +195,18 @@ describe('runtime config: files and paths', () => {
     try {
       assert.equal(existsSync(legacy), false)
       assert.deepEqual(await backend.runtimeConfigLocation('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
-      assert.deepEqual(await backend.runtimeConfigLocation('blog'), {runtimeConfig: '/new/blog/rc.toml', manifest: '/new/blog/spin.toml'})
+      assert.equal(await backend.runtimeConfigLocation('blog'), undefined)
     } finally {
       await backend.close()
+    }
+    // Upgraded already: a file that turns up later is neither read nor removed.
+    writeFileSync(legacy, JSON.stringify({apps: [{app: 'blog', runtimeConfig: '/old/blog/rc.toml', manifest: '/old/blog/spin.toml'}]}))
+    const again = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
+    try {
+      assert.equal(existsSync(legacy), true)
+      assert.equal(await again.runtimeConfigLocation('blog'), undefined)
+    } finally {
+      await again.close()
     }
   })
 })

@@ -1,4 +1,7 @@
+import {rmSync} from 'node:fs'
+import {dirname} from 'node:path'
 import {UnavailableError} from '../errors.js'
+import {readLegacyRuntimeConfigs} from './legacy-runtime-configs.js'
 import type {ComponentInfo} from '../backend.js'
 import type {Statement} from 'better-sqlite3'
 import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
@@ -30,13 +33,17 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (app_id, label)
    );
    CREATE INDEX links_by_store ON links (store_id, label);`,
-  // Where deploy wrote each app's runtime config, so link and unlink rewrite it too.
+  // Where deploy wrote each app's runtime config, so link and unlink rewrite it too
+  // (RUNTIME_CONFIGS_SCHEMA; migrating to it carries over kvcloud 0.1's runtime-configs.json).
   `CREATE TABLE runtime_configs (
      app_id         INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
      runtime_config TEXT NOT NULL,
      manifest       TEXT NOT NULL
    );`,
 ]
+
+/** The schema version that added runtime_configs. */
+const RUNTIME_CONFIGS_SCHEMA = 2
 
 export interface StoreRow {
   id: string
@@ -111,6 +118,7 @@ export class Catalog {
       )
     }
     if (version === MIGRATIONS.length) return
+    let legacyFile: string | undefined
     this.write(() => {
       // Re-read inside the lock: another process may have migrated meanwhile.
       const current = this.db.pragma('user_version', {simple: true}) as number
@@ -118,7 +126,20 @@ export class Catalog {
         this.db.exec(MIGRATIONS[next]!)
         this.db.pragma(`user_version = ${next + 1}`)
       }
+      if (current < RUNTIME_CONFIGS_SCHEMA) legacyFile = this.importLegacyRuntimeConfigs()
     })
+    // Only once its records are committed.
+    if (legacyFile) rmSync(legacyFile, {force: true})
+  }
+
+  /** Inside the migration's transaction; returns the file to remove once it commits. */
+  private importLegacyRuntimeConfigs(): string {
+    const {file, records} = readLegacyRuntimeConfigs(dirname(this.path))
+    for (const record of records) {
+      const app = this.appByName(record.app)
+      if (app) this.setRuntimeConfig(app.id, {runtime_config: record.runtimeConfig, manifest: record.manifest})
+    }
+    return file
   }
 
   /** Prepared once per catalog: a server answers many requests on one connection. */

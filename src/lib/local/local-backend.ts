@@ -9,7 +9,6 @@ import type {
 import {ConflictError, InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {validateAppName, validateKey, validateLabel, validateStoreName, validateValue} from '../validation.js'
 import {Catalog, type AppRow, type StoreRow} from './catalog.js'
-import {importLegacyRuntimeConfigs} from './legacy-runtime-configs.js'
 import {StoreFile} from './store-file.js'
 import type {RuntimeConfigLocation} from '../runtime-config.js'
 
@@ -69,14 +68,7 @@ export class LocalBackend implements Backend {
       ])
     }
     const exclusive = options.exclusive ?? false
-    const catalog = new Catalog(join(options.home, 'catalog.db'), {exclusive})
-    try {
-      if (!exclusive) importLegacyRuntimeConfigs(options.home, catalog)
-    } catch (error) {
-      catalog.close()
-      throw error
-    }
-    return new LocalBackend(options.home, catalog, options.limits, exclusive)
+    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive)
   }
 
   async describe(): Promise<BackendDescription> {
