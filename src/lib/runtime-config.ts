@@ -8,6 +8,7 @@ import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
 import type {Backend} from './backend.js'
 import {InvalidInputError, UnavailableError} from './errors.js'
+import {shellQuote} from './shell.js'
 
 export const DEFAULT_RUNTIME_CONFIG_NAME = 'runtime-config.toml'
 
@@ -273,10 +274,9 @@ export function spinUpCommand(manifestFile: string, runtimeConfigFile: string, c
     const rel = relative(cwd, path)
     return rel !== '' && !isAbsolute(rel) && rel.length < path.length ? rel : path
   }
-  const quote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
   const parts = ['spin', 'up']
-  if (resolve(dirname(manifestFile)) !== resolve(cwd) || !manifestFile.endsWith('spin.toml')) parts.push('-f', quote(show(manifestFile)))
-  parts.push('--runtime-config-file', quote(show(runtimeConfigFile)))
+  if (resolve(dirname(manifestFile)) !== resolve(cwd) || !manifestFile.endsWith('spin.toml')) parts.push('-f', shellQuote(show(manifestFile)))
+  parts.push('--runtime-config-file', shellQuote(show(runtimeConfigFile)))
   return parts.join(' ')
 }
 

@@ -1,6 +1,7 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {stripVTControlCharacters} from 'node:util'
 import {binPath} from '../helpers/cli.js'
+import {shellQuote} from '../../src/lib/shell.js'
 
 export interface PtyStep {
   /** Wait until the screen, since the previous step, matches this. */
@@ -23,10 +24,6 @@ export function ensureScriptCommand(): void {
   if (probe.error || probe.status !== 0) {
     throw new Error('These tests need util-linux "script" to give kvcloud a pseudo-terminal (apt-get install bsdutils).')
   }
-}
-
-function shellQuote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
 /**

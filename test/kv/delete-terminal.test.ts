@@ -2,14 +2,11 @@ import {strict as assert} from 'node:assert'
 import {spawn, spawnSync} from 'node:child_process'
 import {binPath} from '../helpers/cli.js'
 import {createStores, deployApp, storeNames, useHome} from './fixtures.js'
+import {shellQuote} from '../../src/lib/shell.js'
 
 // `kv delete` asks only when a person is at a terminal. util-linux `script` gives the real
 // binary a pseudo-terminal; the answer is typed once the question is on screen.
 const hasScript = spawnSync('script', ['--version']).status === 0
-
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`
-}
 
 function runInTerminal(args: string[], home: string, answer: string): Promise<{screen: string; exitCode: number}> {
   const command = [process.execPath, binPath, ...args].map(shellQuote).join(' ')

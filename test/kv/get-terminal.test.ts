@@ -2,13 +2,14 @@ import {strict as assert} from 'node:assert'
 import {spawnSync} from 'node:child_process'
 import {binPath} from '../helpers/cli.js'
 import {useHome, withBackend} from './fixtures.js'
+import {shellQuote} from '../../src/lib/shell.js'
 
 // At a terminal, `kv get` ends the value with a newline so the prompt starts on its own line;
 // piped or redirected, the bytes stay exactly as stored (test/kv/pairs tests that).
 const hasScript = spawnSync('script', ['--version']).status === 0
 
 function getInTerminal(home: string, key: string, env: NodeJS.ProcessEnv = {}): string {
-  const command = [process.execPath, binPath, 'kv', 'get', '-s', 'shown', key].map((word) => `'${word}'`).join(' ')
+  const command = [process.execPath, binPath, 'kv', 'get', '-s', 'shown', key].map(shellQuote).join(' ')
   const result = spawnSync('script', ['-qec', command, '/dev/null'], {
     env: {...process.env, KVCLOUD_HOME: home, NO_COLOR: '1', TERM: 'dumb', ...env},
     encoding: 'utf8',

@@ -1,6 +1,7 @@
 import type {AppLink, DeployAction, DeployResult} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import {formatLinkSpec, type LinkSpec} from './link-spec.js'
+import {shellQuote} from '../shell.js'
 import {ACTION_WORDS, type DeployPlan} from './plan.js'
 import {defaultStoreName} from './store-name.js'
 
@@ -97,8 +98,3 @@ export function deployCommandLine(parts: CommandLineParts): string {
   return [parts.bin, 'deploy', ...parts.leadingArgs, ...links, ...parts.trailingArgs].map(shellQuote).join(' ')
 }
 
-/** Quotes an argument for POSIX shells when it needs it. */
-export function shellQuote(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg
-  return `'${arg.replace(/'/g, `'\\''`)}'`
-}
