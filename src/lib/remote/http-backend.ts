@@ -7,7 +7,8 @@ import type {
 } from '../backend.js'
 import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
-import {NDJSON, decodePair, encodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
+import {toEntry} from '../transfer/entry.js'
+import {NDJSON, decodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
 
 export interface HttpBackendOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (a path prefix is kept). */
@@ -162,7 +163,7 @@ export class HttpBackend implements Backend {
 
   async setValues(target: StoreTarget, pairs: Pair[]): Promise<void> {
     for (const pair of pairs) this.checkPair(pair)
-    await this.empty('POST', `${targetPath(target)}/pairs`, {json: {pairs: pairs.map(encodePair)}})
+    await this.empty('POST', `${targetPath(target)}/pairs`, {json: {pairs: pairs.map(toEntry)}})
   }
 
   async deleteKeys(target: StoreTarget, keys: string[]): Promise<number> {
@@ -243,7 +244,7 @@ export class HttpBackend implements Backend {
     for (const pair of request.seed ?? []) this.checkPair(pair)
     const {name, ...app} = request.app
     return this.json<DeployResult>('POST', `${appPath(name)}/deploy`, {
-      json: {...app, links: request.links, ...(request.seed ? {seed: request.seed.map(encodePair)} : {})},
+      json: {...app, links: request.links, ...(request.seed ? {seed: request.seed.map(toEntry)} : {})},
     })
   }
 

@@ -1,24 +1,18 @@
 // What travels between HttpBackend and the kvcloud server: how a pair is written in JSON, how
 // NDJSON streams are cut into lines, and how names become URL path segments. Shared by both ends
 // so they cannot drift apart.
-import {isUtf8} from 'node:buffer'
 import type {Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, TooLargeError} from '../errors.js'
+import {formatEntry, type TransferEntry} from '../transfer/entry.js'
 
-/** A pair in JSON: the value as text when it is UTF-8, else base64 (the format of `kv import`). */
-export interface WirePair {
-  key: string
-  value: string
-  base64?: boolean
-}
+/**
+ * A pair in JSON is the entry `kv import` reads and `kv export` writes: the value as text when it
+ * is UTF-8, else base64 (toEntry and formatEntry write it).
+ */
+export type WirePair = TransferEntry
 
 export const NDJSON = 'application/x-ndjson'
-
-export function encodePair(pair: Pair): WirePair {
-  const bytes = toBuffer(pair.value)
-  return isUtf8(bytes) ? {key: pair.key, value: bytes.toString('utf8')} : {key: pair.key, value: bytes.toString('base64'), base64: true}
-}
 
 export function decodePair(wire: WirePair): Pair {
   if (!wire.base64) return {key: wire.key, value: Buffer.from(wire.value, 'utf8')}
@@ -33,7 +27,7 @@ export function decodePair(wire: WirePair): Pair {
 /** One NDJSON line (with its newline) per pair. */
 export function pairLines(pairs: Pair[]): string {
   let text = ''
-  for (const pair of pairs) text += JSON.stringify(encodePair(pair)) + '\n'
+  for (const pair of pairs) text += formatEntry(pair) + '\n'
   return text
 }
 

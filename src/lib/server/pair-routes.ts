@@ -3,7 +3,8 @@ import type {FastifyInstance, FastifyRequest} from 'fastify'
 import type {Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
-import {NDJSON, decodePair, encodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
+import {NDJSON, decodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
+import {formatEntry} from '../transfer/entry.js'
 import type {ServerContext} from './build-server.js'
 import {discardRestOfBody} from './discard-body.js'
 import type {ServerLimits} from './limits.js'
@@ -157,7 +158,7 @@ async function* exportChunks(first: IteratorResult<Pair>, iterator: AsyncIterato
   let text = ''
   let count = 0
   for (let step = first; !step.done; step = await iterator.next()) {
-    text += JSON.stringify(encodePair(step.value)) + '\n'
+    text += formatEntry(step.value) + '\n'
     if (++count % EXPORT_CHUNK_PAIRS === 0 || text.length > 1024 * 1024) {
       yield text
       text = ''

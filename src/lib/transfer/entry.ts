@@ -1,5 +1,6 @@
 import {isUtf8} from 'node:buffer'
 import type {Limits, Pair} from '../backend.js'
+import {toBuffer} from '../bytes.js'
 import {InvalidInputError, KvError, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
 
@@ -18,7 +19,7 @@ export const ENTRY_SHAPE_HINT =
 
 /** The entry for a pair: text when the bytes are UTF-8, else base64. */
 export function toEntry(pair: Pair): TransferEntry {
-  const bytes = Buffer.from(pair.value.buffer, pair.value.byteOffset, pair.value.byteLength)
+  const bytes = toBuffer(pair.value)
   return isUtf8(bytes) ? {key: pair.key, value: bytes.toString('utf8')} : {key: pair.key, value: bytes.toString('base64'), base64: true}
 }
 
