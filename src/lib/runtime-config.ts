@@ -9,6 +9,7 @@ import {parse, stringify, TomlError} from 'smol-toml'
 import type {Backend} from './backend.js'
 import {InvalidInputError, UnavailableError} from './errors.js'
 import {shellQuote} from './shell.js'
+import {isTomlTable, type TomlTable} from './toml-table.js'
 
 export const DEFAULT_RUNTIME_CONFIG_NAME = 'runtime-config.toml'
 
@@ -50,16 +51,10 @@ export function runtimeConfigPath(manifestFile: string, flag: string | undefined
   return flag === undefined ? join(dirname(manifestFile), DEFAULT_RUNTIME_CONFIG_NAME) : resolve(cwd, flag)
 }
 
-type Table = Record<string, unknown>
-
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
-}
-
 /** Parses an existing runtime config; a broken one is reported with its line, and nothing is written. */
-export function parseRuntimeConfig(text: string, file: string): Table {
+export function parseRuntimeConfig(text: string, file: string): TomlTable {
   try {
-    return parse(text) as Table
+    return parse(text) as TomlTable
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '')
@@ -95,11 +90,11 @@ export function renderRuntimeConfig(
 ): {text: string; change: RuntimeConfigChange} {
   const original = existing ?? ''
   const doc = existing === undefined ? {} : parseRuntimeConfig(existing, file)
-  const stores = isTable(doc.key_value_store) ? doc.key_value_store : {}
+  const stores = isTomlTable(doc.key_value_store) ? doc.key_value_store : {}
   const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], removed: [], changed: false}
   const chunks = splitChunks(original)
   let rewriteWhole = false
-  const expected: Table = {}
+  const expected: TomlTable = {}
 
   for (const label of remove) {
     const chunk = chunks.find((candidate) => candidate.label === label)
@@ -114,7 +109,7 @@ export function renderRuntimeConfig(
 
   for (const entry of entries) {
     const current = stores[entry.label]
-    if (isTable(current) && typeof current.type === 'string' && current.type !== 'spin') {
+    if (isTomlTable(current) && typeof current.type === 'string' && current.type !== 'spin') {
       change.keptUserEntries.push({label: entry.label, type: current.type})
       continue
     }
@@ -141,8 +136,8 @@ export function renderRuntimeConfig(
   let text = lines.length === 0 ? '' : lines.join('\n') + '\n'
   // An edit is checked by parsing its result; an unchanged text was valid and already said this.
   if (rewriteWhole || (text !== original && !matches(text, expected, change.removed))) {
-    const merged: Table = {...doc, key_value_store: {...stores, ...expected}}
-    for (const label of change.removed) delete (merged.key_value_store as Table)[label]
+    const merged: TomlTable = {...doc, key_value_store: {...stores, ...expected}}
+    for (const label of change.removed) delete (merged.key_value_store as TomlTable)[label]
     text = stringify(merged) + '\n'
   }
   change.changed = text !== original
@@ -215,17 +210,17 @@ function joinChunks(chunks: Chunk[]): string[] {
 }
 
 /** Checks that an edited text says what was intended; if not, the caller rewrites the whole file. */
-function matches(text: string, expected: Table, removed: string[]): boolean {
-  let doc: Table
+function matches(text: string, expected: TomlTable, removed: string[]): boolean {
+  let doc: TomlTable
   try {
-    doc = parse(text) as Table
+    doc = parse(text) as TomlTable
   } catch {
     return false
   }
-  const stores = isTable(doc.key_value_store) ? doc.key_value_store : {}
+  const stores = isTomlTable(doc.key_value_store) ? doc.key_value_store : {}
   for (const [label, value] of Object.entries(expected)) {
     const actual = stores[label]
-    if (!isTable(actual) || JSON.stringify(actual) !== JSON.stringify(value)) return false
+    if (!isTomlTable(actual) || JSON.stringify(actual) !== JSON.stringify(value)) return false
   }
   return removed.every((label) => !(label in stores))
 }

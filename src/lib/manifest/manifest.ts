@@ -2,6 +2,7 @@ import {parse, TomlError} from 'smol-toml'
 import type {ComponentInfo} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import {isValidLabel, LABEL_RULE} from '../validation.js'
+import {isTomlTable, type TomlTable} from '../toml-table.js'
 
 /** What kvcloud needs from a Spin manifest, for either manifest version. */
 export interface SpinManifest {
@@ -32,8 +33,6 @@ export class ManifestError extends InvalidInputError {
   }
 }
 
-type Table = Record<string, unknown>
-
 const KEBAB_ID = /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/
 
 /**
@@ -41,9 +40,9 @@ const KEBAB_ID = /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/
  * messages. Everything else in the manifest (sources, triggers, variables, build) is left to Spin.
  */
 export function parseManifest(text: string, file: string): SpinManifest {
-  let doc: Table
+  let doc: TomlTable
   try {
-    doc = parse(text) as Table
+    doc = parse(text) as TomlTable
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '')
@@ -73,7 +72,7 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-function detectVersion(doc: Table, file: string, locate: Locator): 1 | 2 {
+function detectVersion(doc: TomlTable, file: string, locate: Locator): 1 | 2 {
   const key = 'spin_manifest_version' in doc ? 'spin_manifest_version' : 'spin_version' in doc ? 'spin_version' : undefined
   const supported = 'kvcloud reads spin_manifest_version = "1" (or the older spin_version = "1") and spin_manifest_version = 2'
   if (key === undefined) {
@@ -95,7 +94,7 @@ interface CommonFields {
   components: ComponentInfo[]
 }
 
-function readV1(doc: Table, file: string, locate: Locator): CommonFields {
+function readV1(doc: TomlTable, file: string, locate: Locator): CommonFields {
   const fields = readAppFields(doc, '', file, locate)
   const components: ComponentInfo[] = []
   const raw = doc.component
@@ -106,7 +105,7 @@ function readV1(doc: Table, file: string, locate: Locator): CommonFields {
       })
     }
     raw.forEach((entry, index) => {
-      if (!isTable(entry)) {
+      if (!isTomlTable(entry)) {
         throw new ManifestError(file, `component number ${index + 1} must be a table, found ${describeType(entry)}.`)
       }
       const id = entry.id
@@ -119,19 +118,19 @@ function readV1(doc: Table, file: string, locate: Locator): CommonFields {
   return {...fields, components}
 }
 
-function readV2(doc: Table, file: string, locate: Locator): CommonFields {
+function readV2(doc: TomlTable, file: string, locate: Locator): CommonFields {
   const application = doc.application
   if (application === undefined) {
     throw new ManifestError(file, 'no [application] table; a version 2 manifest names the app in [application] name = "...".')
   }
-  if (!isTable(application)) {
+  if (!isTomlTable(application)) {
     throw new ManifestError(file, `"application" must be a table, found ${describeType(application)}.`, {line: locate.key('application')})
   }
   const fields = readAppFields(application, 'application.', file, locate)
   const components: ComponentInfo[] = []
   const raw = doc.component
   if (raw !== undefined) {
-    if (!isTable(raw)) {
+    if (!isTomlTable(raw)) {
       throw new ManifestError(file, `"component" must be a table of components ([component.NAME]), found ${describeType(raw)}.`, {
         line: locate.key('component') ?? locate.header('component'),
       })
@@ -142,7 +141,7 @@ function readV2(doc: Table, file: string, locate: Locator): CommonFields {
           line: locate.header(`component.${id}`),
         })
       }
-      if (!isTable(entry)) {
+      if (!isTomlTable(entry)) {
         throw new ManifestError(file, `component "${id}" must be a table, found ${describeType(entry)}.`, {line: locate.header(`component.${id}`)})
       }
       components.push(readComponent(entry, id, `component "${id}"`, file, locate))
@@ -153,14 +152,14 @@ function readV2(doc: Table, file: string, locate: Locator): CommonFields {
 }
 
 /** v2 triggers may define their component inline (`component = { source = ..., key_value_stores = [...] }`). */
-function readInlineTriggerComponents(doc: Table, file: string, locate: Locator): ComponentInfo[] {
+function readInlineTriggerComponents(doc: TomlTable, file: string, locate: Locator): ComponentInfo[] {
   const triggers = doc.trigger
-  if (!isTable(triggers)) return []
+  if (!isTomlTable(triggers)) return []
   const components: ComponentInfo[] = []
   for (const [type, list] of Object.entries(triggers)) {
     if (!Array.isArray(list)) continue
     list.forEach((trigger, index) => {
-      if (!isTable(trigger) || !isTable(trigger.component)) return
+      if (!isTomlTable(trigger) || !isTomlTable(trigger.component)) return
       const id = typeof trigger.id === 'string' ? trigger.id : `${type}-trigger-${index + 1}`
       components.push(readComponent(trigger.component, id, `the inline component of trigger.${type} number ${index + 1}`, file, locate))
     })
@@ -168,7 +167,7 @@ function readInlineTriggerComponents(doc: Table, file: string, locate: Locator):
   return components
 }
 
-function readAppFields(table: Table, prefix: string, file: string, locate: Locator): Omit<CommonFields, 'components'> {
+function readAppFields(table: TomlTable, prefix: string, file: string, locate: Locator): Omit<CommonFields, 'components'> {
   const where = prefix === '' ? 'a top-level name = "..."' : '[application] name = "..."'
   if (table.name === undefined) {
     throw new ManifestError(file, `the app has no name; add ${where}.`)
@@ -184,13 +183,13 @@ function readAppFields(table: Table, prefix: string, file: string, locate: Locat
   }
 }
 
-function readString(table: Table, key: string, prefix: string, file: string, locate: Locator): string | undefined {
+function readString(table: TomlTable, key: string, prefix: string, file: string, locate: Locator): string | undefined {
   const value = table[key]
   if (value === undefined || typeof value === 'string') return value
   throw new ManifestError(file, `"${prefix}${key}" must be a string, found ${describeType(value)}.`, {line: locate.key(key)})
 }
 
-function readComponent(entry: Table, id: string, what: string, file: string, locate: Locator): ComponentInfo {
+function readComponent(entry: TomlTable, id: string, what: string, file: string, locate: Locator): ComponentInfo {
   return {
     id,
     keyValueStores: readLabels(entry, 'key_value_stores', what, file, locate),
@@ -198,7 +197,7 @@ function readComponent(entry: Table, id: string, what: string, file: string, loc
   }
 }
 
-function readLabels(entry: Table, key: string, what: string, file: string, locate: Locator): string[] {
+function readLabels(entry: TomlTable, key: string, what: string, file: string, locate: Locator): string[] {
   const value = entry[key]
   if (value === undefined) return []
   if (!Array.isArray(value)) {
@@ -219,13 +218,9 @@ function readLabels(entry: Table, key: string, what: string, file: string, locat
   return labels.sort(compareText)
 }
 
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
-}
-
 function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
-  if (isTable(value)) return 'a table'
+  if (isTomlTable(value)) return 'a table'
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
   if (typeof value === 'number' || typeof value === 'bigint') return `the number ${value}`
   if (typeof value === 'boolean') return `the boolean ${value}`
