@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import type Conf from 'conf'
 import {UnavailableError} from './errors.js'
 import {resolvePaths, type KvcloudPaths} from './paths.js'
@@ -25,6 +25,8 @@ export class UserConfig {
   static async open(options: {forWriting?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<UserConfig> {
     const paths = resolvePaths(options.env)
     if (!options.forWriting && !existsSync(paths.configFile)) return new UserConfig(paths, undefined)
+    // The folder holds a token: private to this user, as the file itself is (0600).
+    if (options.forWriting) mkdirSync(paths.configDir, {recursive: true, mode: 0o700})
     const {default: ConfClass} = await import('conf')
     let store: Conf<Settings>
     try {

@@ -3,10 +3,12 @@
 // store's SQLite file (Spin's own format). Only the tables kvcloud writes are touched; the rest of
 // the user's file, comments included, stays as it was.
 
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
+import {closeSync, existsSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
-import type {Backend} from './backend.js'
+import type {AppInfo, Backend} from './backend.js'
 import {InvalidInputError, UnavailableError} from './errors.js'
 import {shellQuote} from './shell.js'
 import {isTomlTable, type TomlTable} from './toml-table.js'
@@ -40,6 +42,11 @@ export interface StoreFileBackend extends Backend {
   storeFilePath(name: string): string
   runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined>
   rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void>
+  /**
+   * Runs `work` with the app as it is now (undefined once deleted) while no other kvcloud of
+   * this home can change apps or links, so a runtime config written from it is never stale.
+   */
+  withAppsHeld<T>(app: string, work: (now: {app?: AppInfo; location?: RuntimeConfigLocation}) => T): T
 }
 
 export function hasStoreFiles(backend: Backend): backend is StoreFileBackend {
@@ -241,26 +248,60 @@ export async function readRuntimeConfig(file: string): Promise<string | undefine
   return text
 }
 
-/** Applies entries and removals to the file on disk, atomically (write then rename). */
-export async function updateRuntimeConfig(
+/**
+ * Applies entries and removals to the file on disk, atomically: the new text goes to a temporary
+ * file created exclusively beside the real file (a planted symlink is never followed), which then
+ * replaces it. A runtime config that is a symlink is edited where it points, so the link stays.
+ * Synchronous, so callers can hold kvcloud's catalog lock around reading the links and writing.
+ */
+export function updateRuntimeConfig(
   file: string,
   entries: readonly RuntimeConfigEntry[],
   remove: readonly string[] = [],
-): Promise<RuntimeConfigChange> {
-  const existing = await readRuntimeConfigText(file)
+): RuntimeConfigChange {
+  const target = realTarget(file)
+  const existing = readTextIfAny(target)
   // renderRuntimeConfig parses it, and refuses a broken file before anything is written.
   const {text, change} = renderRuntimeConfig(existing, file, entries, remove)
-  if (change.changed) {
+  if (!change.changed) return change
+  if (!existsSync(dirname(target))) {
+    throw new InvalidInputError(`Cannot write the runtime config ${file}: the folder ${dirname(target)} does not exist.`, [
+      'Create the folder first, or pass --runtime-config with a file in an existing folder.',
+    ])
+  }
+  const temporary = `${target}.kvcloud-${process.pid}-${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const mode = existing === undefined ? 0o644 : statSync(target).mode & 0o777
+    const fd = openSync(temporary, 'wx', mode)
     try {
-      await mkdir(dirname(file), {recursive: true})
-      const temporary = `${file}.kvcloud-${process.pid}.tmp`
-      await writeFile(temporary, text)
-      await rename(temporary, file)
-    } catch (error) {
-      throw new UnavailableError(`Cannot write the runtime config ${file}: ${(error as Error).message}`)
+      writeFileSync(fd, text)
+    } finally {
+      closeSync(fd)
     }
+    renameSync(temporary, target)
+  } catch (error) {
+    rmSync(temporary, {force: true})
+    throw new UnavailableError(`Cannot write the runtime config ${file}: ${(error as Error).message}`)
   }
   return change
+}
+
+/** The file a path names, following symlinks (a runtime config kept elsewhere and linked in). */
+function realTarget(file: string): string {
+  try {
+    return lstatSync(file).isSymbolicLink() ? realpathSync(file) : file
+  } catch {
+    return file
+  }
+}
+
+function readTextIfAny(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new UnavailableError(`Cannot read the runtime config ${file}: ${(error as Error).message}`)
+  }
 }
 
 /** The `spin up` line to copy, with paths relative to `cwd` when that is shorter. */

@@ -80,3 +80,15 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`
   return `${bytes} bytes`
 }
+
+/**
+ * What a store may already hold: Spin itself writes keys and values beyond the write limits
+ * above, so reads, exports and imports (an export read back) accept data up to these ceilings,
+ * while `kv set` keeps to the write limits. Limits guard new writes, never round trips.
+ */
+export const STORED_DATA_LIMITS: Limits = {maxKeyBytes: 64 * 1024, maxValueBytes: 256 * 1024 * 1024}
+
+/** The larger of two sets of limits, field by field. */
+export function widerLimits(a: Limits, b: Limits): Limits {
+  return {maxKeyBytes: Math.max(a.maxKeyBytes, b.maxKeyBytes), maxValueBytes: Math.max(a.maxValueBytes, b.maxValueBytes)}
+}

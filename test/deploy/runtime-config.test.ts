@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
@@ -101,7 +101,7 @@ describe('runtime config: content', () => {
     try {
       const file = join(dir, 'runtime-config.toml')
       writeFileSync(file, '[key_value_store.a]\ntype = "spin\n')
-      await assert.rejects(updateRuntimeConfig(file, [entry('a', 'x')]), (error: unknown) => {
+      assert.throws(() => updateRuntimeConfig(file, [entry('a', 'x')]), (error: unknown) => {
         assert.ok(error instanceof InvalidInputError)
         assert.match(error.message, new RegExp(`^Invalid runtime config ${file}, line 2: not valid TOML`))
         return true
@@ -132,12 +132,16 @@ describe('runtime config: files and paths', () => {
     assert.equal(storePathFor('/a/b/rc.toml', '/a/..b/c.db'), '/a/..b/c.db')
   })
 
-  it('creates, then updates the file on disk', async () => {
+  it('creates, then updates the file on disk, in a folder that must exist', async () => {
     const file = join(dir, 'nested', 'rc.toml')
-    const first = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
+    assert.throws(() => updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))]), (error: unknown) =>
+      error instanceof InvalidInputError && error.message === `Cannot write the runtime config ${file}: the folder ${join(dir, 'nested')} does not exist.`)
+    assert.equal(existsSync(join(dir, 'nested')), false)
+    mkdirSync(join(dir, 'nested'))
+    const first = updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
     assert.equal(first.changed, true)
     assert.deepEqual(parse(readFileSync(file, 'utf8')), {key_value_store: {default: {type: 'spin', path: join(dir, 'a.db')}}})
-    const second = await updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
+    const second = updateRuntimeConfig(file, [entry('default', 'a', join(dir, 'a.db'))])
     assert.equal(second.changed, false)
   })
 
@@ -183,7 +187,7 @@ describe('runtime config: files and paths', () => {
     }
     // The catalog as kvcloud 0.1 left it: schema 1, no runtime_configs table.
     const catalog = new Database(join(dir, 'catalog.db'))
-    catalog.exec('DROP TABLE runtime_configs; PRAGMA user_version = 1')
+    catalog.exec('DROP TABLE runtime_configs; DROP TABLE orphan_files; PRAGMA user_version = 1')
     catalog.close()
     const legacy = join(dir, 'runtime-configs.json')
     writeFileSync(legacy, JSON.stringify({apps: [

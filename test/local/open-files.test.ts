@@ -30,7 +30,8 @@ describe('a local backend serving many stores', function () {
       await backend.setValues({store: `s${i}`}, [{key: 'k', value: Buffer.from(String(i))}])
     }
     const grown = openDescriptors() - before
-    assert.ok(grown < 150, `300 stores left ${grown} more descriptors open`)
+    // 64 files open at most, three descriptors each in WAL mode (the file, -wal and -shm).
+    assert.ok(grown <= 64 * 3 + 10, `300 stores left ${grown} more descriptors open`)
     for (const i of [0, 1, 150, 299]) assert.equal(Buffer.from(await backend.getValue({store: `s${i}`}, 'k')).toString(), String(i))
   })
 

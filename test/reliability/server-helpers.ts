@@ -33,6 +33,8 @@ export function integrityCheck(path: string): string {
 export async function accountFiles(accountHome: string, store: string): Promise<{catalog: string; storeFile: string}> {
   const backend = LocalBackend.open({home: accountHome, limits: DEFAULT_LIMITS})
   try {
+    // Read through kvcloud first, as the restarted server would: that finishes a publish a kill cut short.
+    await backend.listKeys({store}, {limit: 1})
     return {catalog: join(accountHome, 'catalog.db'), storeFile: backend.storeFilePath(store)}
   } finally {
     await backend.close()

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
+import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/deploy/spin-runtime.js'
 import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
 
 export interface AppsDeleteResult {
@@ -29,9 +30,12 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
     const backend = await this.backend()
     const app = await backend.getApp(name)
     if (!this.flags.yes) await this.confirm(name, app.links.length)
+    const record = await recordOfApp(backend, name)
     // On the local backend, the record of its runtime config goes with it.
     await backend.deleteApp(name)
     this.log(`App "${name}" deleted. Its key value stores and their data are kept.`)
+    const change = forgetAppRuntimeConfig(backend, name, record)
+    if (change?.changed) this.note(`Updated ${change.file}: removed the tables kvcloud wrote for ${name}.`)
     return {name, links: app.links}
   }
 

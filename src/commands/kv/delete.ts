@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
 import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
+import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
 import {deleteWarning} from '../../lib/render/delete-warning.js'
 
 export interface KvDeleteResult {
@@ -32,6 +33,9 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
     if (!this.flags.yes) await this.confirm(name, store.links.length > 0 ? deleteWarning(store) : [])
     await backend.deleteStore(name)
     this.log(`Key value store "${name}" deleted`)
+    for (const change of await refreshRuntimeConfigsOfStore(backend, store.links)) {
+      this.note(`Updated ${change.file}: removed ${change.removed.map((label) => `"${label}"`).join(', ')}, which pointed at the deleted store.`)
+    }
     return {name, links: store.links}
   }
 

@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core'
+import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
 import {BaseCommand} from '../../base-command.js'
 import {validateStoreName} from '../../lib/validation.js'
 
@@ -25,6 +26,8 @@ export default class KvRename extends BaseCommand<typeof KvRename> {
     const backend = await this.backend()
     await backend.renameStore(name, newName)
     this.log(`Key value store "${name}" is now named "${newName}"`)
+    // Links follow the store; the runtime configs that name it say its new name.
+    await refreshRuntimeConfigsOfStore(backend, (await backend.getStore(newName)).links)
     return {name: newName, previousName: name}
   }
 }

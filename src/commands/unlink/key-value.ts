@@ -43,7 +43,10 @@ export default class UnlinkKeyValue extends BaseCommand<typeof UnlinkKeyValue> {
     this.log(`Key value store '${result.store}' no longer linked to app ${result.app}`)
     const outcome = await refreshAppRuntimeConfig(backend, app.name, {remove: [label]})
     if (typeof outcome === 'object' && outcome.change.changed) {
-      this.note(`Updated ${outcome.change.file}: spin up no longer finds a store for "${label}" until it is linked again.`)
+      // What Spin does with a label its runtime config does not name (spin crates/runtime-config, factor-key-value).
+      this.note(label === 'default'
+        ? `Updated ${outcome.change.file}: spin up now opens Spin's own default store for "default" (.spin/sqlite_key_value.db beside the app, or memory without a state folder) until it is linked again.`
+        : `Updated ${outcome.change.file}: spin up now refuses to start the app ("unknown key_value_stores label") until "${label}" is linked again.`)
     }
     return typeof outcome === 'object' ? {...result, runtimeConfig: outcome.change.file} : result
   }

@@ -3,7 +3,9 @@
 
 import {existsSync} from 'node:fs'
 import type {AppInfo, Backend} from '../backend.js'
-import {hasStoreFiles, readRuntimeConfig, spinUpCommand, updateRuntimeConfig, type RuntimeConfigChange} from '../runtime-config.js'
+import {
+  hasStoreFiles, readRuntimeConfig, spinUpCommand, updateRuntimeConfig, type RuntimeConfigChange, type RuntimeConfigLocation, type StoreFileBackend,
+} from '../runtime-config.js'
 
 export interface RuntimeConfigOutcome {
   change: RuntimeConfigChange
@@ -20,18 +22,33 @@ export async function checkRuntimeConfig(backend: Backend, file: string): Promis
 export async function writeAppRuntimeConfig(
   backend: Backend,
   app: AppInfo,
-  location: {runtimeConfig: string; manifest: string},
+  location: RuntimeConfigLocation,
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | undefined> {
   if (!hasStoreFiles(backend)) return undefined
-  const entries = app.links
-    .filter((link) => app.labels.includes(link.label))
-    .map((link) => ({label: link.label, store: link.store, storeFile: backend.storeFilePath(link.store)}))
-  // An app with no key value store labels needs no runtime config; do not create an empty one.
-  if (entries.length === 0 && (options.remove ?? []).length === 0 && !existsSync(location.runtimeConfig)) return undefined
-  const change = await updateRuntimeConfig(location.runtimeConfig, entries, options.remove ?? [])
+  const change = syncRuntimeConfig(backend, app.name, location, options.remove ?? [])
+  if (!change) return undefined
   await backend.rememberRuntimeConfig(app.name, location)
   return {change, spinUp: spinUpCommand(location.manifest, location.runtimeConfig, options.cwd)}
+}
+
+/**
+ * Rewrites one runtime config from the app's links as they are now, holding kvcloud's catalog
+ * lock from reading them to writing the file: whichever of two concurrent link, unlink or
+ * deploy commands writes last, writes the links as they are after both. `remove` drops tables
+ * of labels no longer linked; an app deleted meanwhile keeps none.
+ */
+function syncRuntimeConfig(backend: StoreFileBackend, appName: string, location: RuntimeConfigLocation, remove: string[]): RuntimeConfigChange | undefined {
+  return backend.withAppsHeld(appName, ({app}) => {
+    const entries = (app?.links ?? [])
+      .filter((link) => app!.labels.includes(link.label))
+      .map((link) => ({label: link.label, store: link.store, storeFile: backend.storeFilePath(link.store)}))
+    const linked = new Set(entries.map((entry) => entry.label))
+    const gone = remove.filter((label) => !linked.has(label))
+    // An app with no key value store labels needs no runtime config; do not create an empty one.
+    if (entries.length === 0 && gone.length === 0 && !existsSync(location.runtimeConfig)) return undefined
+    return updateRuntimeConfig(location.runtimeConfig, entries, gone)
+  })
 }
 
 /**
@@ -49,4 +66,41 @@ export async function refreshAppRuntimeConfig(
   if (!location) return 'unknown'
   const app = await backend.getApp(appName)
   return (await writeAppRuntimeConfig(backend, app, location, options)) ?? 'unknown'
+}
+
+/** What deleting an app must take out of its runtime config: read before the delete. */
+export interface AppRuntimeConfigRecord {
+  location: RuntimeConfigLocation
+  labels: string[]
+}
+
+export async function recordOfApp(backend: Backend, appName: string): Promise<AppRuntimeConfigRecord | undefined> {
+  if (!hasStoreFiles(backend)) return undefined
+  const location = await backend.runtimeConfigLocation(appName)
+  if (!location) return undefined
+  return {location, labels: (await backend.getApp(appName)).links.map((link) => link.label)}
+}
+
+/** After `apps delete`: the app's kvcloud tables leave its runtime config (the user's own stay). */
+export function forgetAppRuntimeConfig(backend: Backend, appName: string, record: AppRuntimeConfigRecord | undefined): RuntimeConfigChange | undefined {
+  if (!record || !hasStoreFiles(backend)) return undefined
+  return syncRuntimeConfig(backend, appName, record.location, record.labels)
+}
+
+/**
+ * After `kv delete` or `kv rename` of a store: every app that linked it gets its runtime config
+ * rewritten (a deleted store's labels removed, a renamed one's tables naming the new name).
+ * `links` are the store's links from before the change.
+ */
+export async function refreshRuntimeConfigsOfStore(backend: Backend, links: Array<{app: string; label: string}>): Promise<RuntimeConfigChange[]> {
+  if (!hasStoreFiles(backend)) return []
+  const changes: RuntimeConfigChange[] = []
+  for (const appName of new Set(links.map((link) => link.app))) {
+    const location = await backend.runtimeConfigLocation(appName).catch(() => undefined)
+    if (!location) continue
+    const labels = links.filter((link) => link.app === appName).map((link) => link.label)
+    const change = syncRuntimeConfig(backend, appName, location, labels)
+    if (change?.changed) changes.push(change)
+  }
+  return changes
 }

@@ -40,6 +40,12 @@ const MIGRATIONS: string[] = [
      runtime_config TEXT NOT NULL,
      manifest       TEXT NOT NULL
    );`,
+  // Store files that may be unused: made for a create or deploy not yet committed, or left by a
+  // store delete still emptying them. The next backend open removes those whose owner died.
+  `CREATE TABLE orphan_files (
+     id    TEXT PRIMARY KEY,
+     owner INTEGER NOT NULL
+   );`,
 ]
 
 /** The schema version that added runtime_configs. */
@@ -279,6 +285,19 @@ export class Catalog {
       `INSERT INTO runtime_configs (app_id, runtime_config, manifest) VALUES (?, ?, ?)
        ON CONFLICT (app_id) DO UPDATE SET runtime_config = excluded.runtime_config, manifest = excluded.manifest`,
     ).run(appId, row.runtime_config, row.manifest)
+  }
+
+  /** Records store files that are unused until a later commit says otherwise (see orphan_files). */
+  addOrphans(ids: string[], owner: number): void {
+    for (const id of ids) this.change('INSERT OR REPLACE INTO orphan_files (id, owner) VALUES (?, ?)').run(id, owner)
+  }
+
+  removeOrphans(ids: string[]): void {
+    for (const id of ids) this.change('DELETE FROM orphan_files WHERE id = ?').run(id)
+  }
+
+  orphans(): Array<{id: string; owner: number}> {
+    return this.sql<[], {id: string; owner: number}>('SELECT id, owner FROM orphan_files').all()
   }
 
   deleteApp(appId: number): void {

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import type {
   AppInfo, AppLink, Backend, BackendDescription, DeployAction, DeployRequest, DeployResult, ImportOptions, ImportResult,
@@ -7,9 +7,10 @@ import type {
   UnlinkResult,
 } from '../backend.js'
 import {ConflictError, InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
-import {validateAppName, validateKey, validateLabel, validateStoreName, validateValue} from '../validation.js'
+import {STORED_DATA_LIMITS, validateAppName, validateKey, validateLabel, validateStoreName, validateValue, widerLimits} from '../validation.js'
 import {Catalog, type AppRow, type StoreRow} from './catalog.js'
-import {StoreFile} from './store-file.js'
+import {isAlive} from './process-alive.js'
+import {DATA_NAMESPACE, NamespaceGoneError, StoreFile} from './store-file.js'
 import type {RuntimeConfigLocation} from '../runtime-config.js'
 
 export interface LocalBackendOptions {
@@ -24,8 +25,8 @@ export interface LocalBackendOptions {
   exclusive?: boolean
 }
 
-/** The namespace a store's rows live in before it is first linked. */
-export const OWN_NAMESPACE = 'default'
+/** Times a link fills its namespaces again when another process dropped one meanwhile. */
+const LINK_ATTEMPTS = 5
 
 const DEFAULT_PAGE = 100
 const MAX_PAGE = 1000
@@ -35,10 +36,6 @@ const MAX_OPEN_FILES = 64
 
 interface ResolvedTarget {
   store: StoreRow
-  /** Where reads come from: the label for an app target, else the store's primary namespace. */
-  readNamespace: string
-  /** Where writes go: every label the store is linked under (or its own namespace). */
-  namespaces: string[]
 }
 
 /**
@@ -56,19 +53,24 @@ export class LocalBackend implements Backend {
     readonly home: string,
     private readonly catalog: Catalog,
     readonly limits: Limits,
-    private readonly exclusive: boolean,
   ) {}
 
   static open(options: LocalBackendOptions): LocalBackend {
     try {
-      mkdirSync(join(options.home, 'stores'), {recursive: true})
+      // Private to this user: another local user must not read the stores.
+      mkdirSync(options.home, {recursive: true, mode: 0o700})
+      const stores = join(options.home, 'stores')
+      mkdirSync(stores, {recursive: true, mode: 0o700})
+      if ((statSync(stores).mode & 0o077) !== 0) chmodSync(stores, 0o700)
     } catch (error) {
       throw new UnavailableError(`Cannot create the kvcloud data folder ${options.home}: ${(error as Error).message}`, [
         'Set KVCLOUD_HOME to a folder you can write to.',
       ])
     }
     const exclusive = options.exclusive ?? false
-    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive)
+    const backend = new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits)
+    backend.removeOrphans()
+    return backend
   }
 
   async describe(): Promise<BackendDescription> {
@@ -97,26 +99,22 @@ export class LocalBackend implements Backend {
   async createStore(name: string): Promise<StoreInfo> {
     validateStoreName(name)
     if (this.catalog.storeByName(name)) throw storeExists(name)
-    const row: StoreRow = {id: newStoreId(), name, primary_ns: OWN_NAMESPACE, created_at: now()}
-    this.openFile(row.id, true)
-    try {
-      this.catalog.write(() => {
-        if (this.catalog.storeByName(name)) throw storeExists(name)
-        this.catalog.insertStore(row)
-      })
-    } catch (error) {
-      this.discardFile(row.id)
-      throw error
-    }
+    const row: StoreRow = {id: newStoreId(), name, primary_ns: DATA_NAMESPACE, created_at: now()}
+    this.createFiles([row.id], () => {
+      if (this.catalog.storeByName(name)) throw storeExists(name)
+      this.catalog.insertStore(row)
+    })
     return {name, links: [], createdAt: row.created_at}
   }
 
   async deleteStore(name: string): Promise<void> {
     const store = this.requireStore(name)
-    this.catalog.write(() => this.catalog.deleteStore(store.id))
-    // A running `spin up` may hold the file open: empty it rather than remove it. The handle
-    // stays open for anything still streaming into it (ids are never reused).
-    this.openFile(store.id, false).clear()
+    // Recorded as an orphan in the same commit, so a crash while emptying it is finished later.
+    this.catalog.write(() => {
+      this.catalog.deleteStore(store.id)
+      this.catalog.addOrphans([store.id], process.pid)
+    })
+    this.removeStoreFile(store.id)
   }
 
   async renameStore(name: string, newName: string): Promise<void> {
@@ -132,9 +130,9 @@ export class LocalBackend implements Backend {
   // ---- Pairs ----
 
   async getValue(target: StoreTarget, key: string): Promise<Uint8Array> {
-    validateKey(key, this.limits)
+    validateKey(key, this.storedLimits)
     const resolved = this.resolve(target)
-    const value = this.openFile(resolved.store.id, false).get(resolved.readNamespace, key)
+    const value = this.openFile(resolved.store.id, false).get(key)
     if (value === undefined) {
       throw new NotFoundError(`Key "${key}" not found in key value store "${resolved.store.name}"`, [
         `Run "kvcloud kv keys --store ${resolved.store.name}" to see its keys.`,
@@ -146,20 +144,19 @@ export class LocalBackend implements Backend {
   async setValues(target: StoreTarget, pairs: Pair[]): Promise<void> {
     for (const {key, value} of pairs) this.validatePair(key, value)
     const resolved = this.resolve(target)
-    this.openFile(resolved.store.id, false).set(resolved.namespaces, pairs)
+    this.openFile(resolved.store.id, false).set(pairs)
   }
 
   async deleteKeys(target: StoreTarget, keys: string[]): Promise<number> {
-    for (const key of keys) validateKey(key, this.limits)
+    for (const key of keys) validateKey(key, this.storedLimits)
     const resolved = this.resolve(target)
-    const namespaces = [resolved.readNamespace, ...resolved.namespaces.filter((ns) => ns !== resolved.readNamespace)]
-    return this.openFile(resolved.store.id, false).delete(namespaces, keys)
+    return this.openFile(resolved.store.id, false).delete(keys)
   }
 
   async listKeys(target: StoreTarget, options: KeyListOptions = {}): Promise<Page<string>> {
     const resolved = this.resolve(target)
     const limit = options.limit === undefined ? MAX_PAGE : Math.max(1, Math.min(options.limit, 10_000))
-    const keys = this.openFile(resolved.store.id, false).keys(resolved.readNamespace, {
+    const keys = this.openFile(resolved.store.id, false).keys({
       prefix: options.prefix || undefined,
       after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
       limit: limit + 1,
@@ -174,14 +171,17 @@ export class LocalBackend implements Backend {
     const count = await this.openFile(resolved.store.id, false).importPairs(
       batches,
       (batch) => {
-        for (const {key, value} of batch) this.validatePair(key, value)
+        for (const {key, value} of batch) {
+          validateKey(key, this.storedLimits)
+          validateValue(key, value, this.storedLimits)
+        }
         taken += batch.length
         options.onProgress?.(taken)
       },
       () => {
-        const store = this.catalog.storeById(resolved.store.id)
-        if (!store) throw new NotFoundError(`Key value store "${resolved.store.name}" was deleted while the import ran; nothing was imported.`)
-        return this.namespacesOf(store)
+        if (!this.catalog.storeById(resolved.store.id)) {
+          throw new NotFoundError(`Key value store "${resolved.store.name}" was deleted while the import ran; nothing was imported.`)
+        }
       },
     )
     return {count}
@@ -189,13 +189,18 @@ export class LocalBackend implements Backend {
 
   async *exportPairs(target: StoreTarget): AsyncIterable<Pair> {
     const resolved = this.resolve(target)
-    let after: string | undefined
-    for (;;) {
-      // Asked for each page: between pages the handle may have been closed to make room.
-      const page = this.openFile(resolved.store.id, false).pairs(resolved.readNamespace, after, EXPORT_PAGE)
-      yield* page
-      if (page.length < EXPORT_PAGE) return
-      after = page.at(-1)!.key
+    // One moment's pairs, whatever links, writes and deploys happen while the export runs.
+    const snapshot = this.openFile(resolved.store.id, false).snapshot()
+    try {
+      let after: string | undefined
+      for (;;) {
+        const page = snapshot.pairs(after, EXPORT_PAGE)
+        yield* page
+        if (page.length < EXPORT_PAGE) return
+        after = page.at(-1)!.key
+      }
+    } finally {
+      snapshot.close()
     }
   }
 
@@ -227,14 +232,20 @@ export class LocalBackend implements Backend {
     })
   }
 
+  withAppsHeld<T>(app: string, work: (now: {app?: AppInfo; location?: RuntimeConfigLocation}) => T): T {
+    return this.catalog.write(() => {
+      const row = this.catalog.appByName(app)
+      if (!row) return work({})
+      const location = this.catalog.runtimeConfigOf(row.id)
+      return work({app: this.appInfo(row), location: location && {runtimeConfig: location.runtime_config, manifest: location.manifest}})
+    })
+  }
+
   async deleteApp(name: string): Promise<void> {
     const app = this.requireApp(name)
     const links = this.catalog.linksOfApp(app.id)
-    this.catalog.write(() => {
-      this.catalog.deleteApp(app.id)
-      for (const link of links) this.keepPrimaryLinked(link.store_id)
-    })
-    for (const link of links) this.dropUnusedNamespace(link.store_id, link.label)
+    this.catalog.write(() => this.catalog.deleteApp(app.id))
+    this.dropUnusedNamespaces(links.map((link) => link.store_id))
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
@@ -253,7 +264,7 @@ export class LocalBackend implements Backend {
         [`Pass --yes to link it to key value store "${store.name}" instead.`],
       )
     }
-    this.applyLinks(app.id, [{label: request.label, store}])
+    this.applyLinks([{label: request.label, store}], () => ({id: this.requireApp(app.name).id}))
     return current ? {...base, status: 'relinked', previousStore: current.store} : {...base, status: 'linked'}
   }
 
@@ -265,11 +276,8 @@ export class LocalBackend implements Backend {
         `Run "kvcloud apps info ${app.name}" to see its links.`,
       ])
     }
-    this.catalog.write(() => {
-      this.catalog.deleteLink(app.id, label)
-      this.keepPrimaryLinked(link.store_id)
-    })
-    this.dropUnusedNamespace(link.store_id, label)
+    this.catalog.write(() => this.catalog.deleteLink(app.id, label))
+    this.dropUnusedNamespaces([link.store_id])
     return {app: app.name, label, store: link.store}
   }
 
@@ -305,52 +313,46 @@ export class LocalBackend implements Backend {
       ])
     }
 
-    // New stores get files first; nobody else can see them until the catalog commit.
+    // New stores get files first; nobody else can see them until the catalog commit, and a
+    // crash before it leaves them recorded as orphans, which the next open removes.
     const created: StoreRow[] = []
     const changes: Array<{label: string; store: StoreRow; action: DeployAction; previousStore?: string}> = []
-    try {
-      for (const [label, {store: storeName}] of wanted) {
-        let store = this.catalog.storeByName(storeName) ?? created.find((row) => row.name === storeName)
-        let action: DeployAction
-        if (!store) {
-          store = {id: newStoreId(), name: storeName, primary_ns: label, created_at: now()}
-          this.openFile(store.id, true)
-          created.push(store)
-          action = 'created'
-        } else {
-          const current = currentLinks.get(label)
-          action = current === undefined ? 'linked' : current.store_id === store.id ? 'kept' : 'relinked'
-        }
-        changes.push({label, store, action, previousStore: action === 'relinked' ? currentLinks.get(label)?.store : undefined})
+    for (const [label, {store: storeName}] of wanted) {
+      let store = this.catalog.storeByName(storeName) ?? created.find((row) => row.name === storeName)
+      let action: DeployAction
+      if (!store) {
+        store = {id: newStoreId(), name: storeName, primary_ns: DATA_NAMESPACE, created_at: now()}
+        created.push(store)
+        action = 'created'
+      } else {
+        const current = currentLinks.get(label)
+        action = current === undefined ? 'linked' : current.store_id === store.id ? 'kept' : 'relinked'
       }
-      const now_ = now()
-      const saved = this.applyLinks(
-        undefined,
-        changes.filter((change) => change.action !== 'kept'),
-        () => {
-          for (const store of created) {
-            if (this.catalog.storeByName(store.name)) throw storeExists(store.name)
-            this.catalog.insertStore(store)
-          }
-          return this.catalog.saveApp(request.app, now_)
-        },
-      )
-      const appId = saved.id
-      if (request.seed?.length) await this.setValues({app: request.app.name, label: 'default'}, request.seed)
-      const finalLinks = this.catalog.linksOfApp(appId)
-      const labels = declared.map((label) => {
-        const change = changes.find((c) => c.label === label)
-        const link = finalLinks.find((l) => l.label === label)!
-        return change
-          ? {label, store: change.store.name, action: change.action, ...(change.previousStore ? {previousStore: change.previousStore} : {})}
-          : {label, store: link.store, action: 'kept' as const}
-      })
-      const unused = finalLinks.filter((l) => !declared.includes(l.label)).map((l) => ({label: l.label, store: l.store}))
-      return {app: request.app.name, revision: saved.revision, labels, unused}
-    } catch (error) {
-      for (const store of created) this.discardFile(store.id)
-      throw error
+      changes.push({label, store, action, previousStore: action === 'relinked' ? currentLinks.get(label)?.store : undefined})
     }
+    const now_ = now()
+    const saved = this.createFiles(created.map((store) => store.id), () => this.applyLinks(
+      changes.filter((change) => change.action !== 'kept'),
+      () => {
+        for (const store of created) {
+          if (this.catalog.storeByName(store.name)) throw storeExists(store.name)
+          this.catalog.insertStore(store)
+        }
+        return this.catalog.saveApp(request.app, now_)
+      },
+    ))
+    const appId = saved.id
+    if (request.seed?.length) await this.setValues({app: request.app.name, label: 'default'}, request.seed)
+    const finalLinks = this.catalog.linksOfApp(appId)
+    const labels = declared.map((label) => {
+      const change = changes.find((c) => c.label === label)
+      const link = finalLinks.find((l) => l.label === label)!
+      return change
+        ? {label, store: change.store.name, action: change.action, ...(change.previousStore ? {previousStore: change.previousStore} : {})}
+        : {label, store: link.store, action: 'kept' as const}
+    })
+    const unused = finalLinks.filter((l) => !declared.includes(l.label)).map((l) => ({label: l.label, store: l.store}))
+    return {app: request.app.name, revision: saved.revision, labels, unused}
   }
 
   async close(): Promise<void> {
@@ -362,79 +364,102 @@ export class LocalBackend implements Backend {
   // ---- internals ----
 
   /**
-   * Points labels of one app at stores. Order matters for crash safety: copy data into each new
-   * namespace first, then commit the catalog (the moment the change becomes real), then drop
-   * namespaces nothing uses any more. A crash at any point leaves at worst an unused extra copy.
+   * Points labels at stores, and commits `inCatalogTransaction` with the links. Each label's
+   * namespace is filled first (short steps; Spin keeps writing meanwhile), then the links commit
+   * in the catalog while every affected store file's write lock is held, then namespaces that no
+   * link needs any more are dropped. A crash at any point leaves at worst an extra namespace.
    */
-  private applyLinks<T = {id: number; revision: number}>(
-    appId: number | undefined,
-    links: Array<{label: string; store: StoreRow}>,
-    inCatalogTransaction?: () => T,
-  ): T {
-    const added: Array<{storeId: string; namespace: string}> = []
-    try {
-      for (const {label, store} of links) {
-        const existing = this.catalog.storeByName(store.name)
-        if (!existing) continue // created in this deploy: its file is empty, nothing to copy
-        const labels = this.catalog.labelsOfStore(existing.id)
-        if (labels.includes(label) || existing.primary_ns === label) continue
-        this.openFile(existing.id, false).copyNamespace(existing.primary_ns, label)
-        added.push({storeId: existing.id, namespace: label})
-      }
-    } catch (error) {
-      this.rollbackNamespaces(added)
-      throw error
+  private applyLinks<T extends {id: number}>(links: Array<{label: string; store: StoreRow}>, inCatalogTransaction: () => T): T {
+    const byStore = new Map<string, {store: StoreRow; labels: string[]}>()
+    for (const {label, store} of links) {
+      const entry = byStore.get(store.id) ?? {store, labels: []}
+      entry.labels.push(label)
+      byStore.set(store.id, entry)
     }
-    const previous: Array<{storeId: string; label: string}> = []
-    let result: T
-    try {
-      result = this.catalog.write(() => {
-        const extra = inCatalogTransaction?.()
-        const id = appId ?? (extra as {id: number}).id
-        for (const {label, store} of links) {
-          const current = this.catalog.linkOf(id, label)
-          if (current && current.store_id !== store.id) previous.push({storeId: current.store_id, label})
-          const hadLinks = this.catalog.labelsOfStore(store.id).length > 0
-          this.catalog.upsertLink(id, label, store.id)
-          if (!hadLinks && store.primary_ns !== label) {
-            previous.push({storeId: store.id, label: store.primary_ns})
-            this.catalog.setPrimaryNamespace(store.id, label)
-          }
-        }
-        for (const {storeId} of previous) this.keepPrimaryLinked(storeId)
-        return extra as T
-      })
-    } catch (error) {
-      this.rollbackNamespaces(added)
-      throw error
-    }
-    for (const {storeId, label} of previous) this.dropUnusedNamespace(storeId, label)
-    return result
-  }
-
-  /** When a store's primary namespace loses its last link but others remain, one of those becomes primary. */
-  private keepPrimaryLinked(storeId: string): void {
-    const store = this.catalog.storeById(storeId)
-    if (!store) return
-    const labels = this.catalog.labelsOfStore(storeId)
-    if (labels.length > 0 && !labels.includes(store.primary_ns)) this.catalog.setPrimaryNamespace(storeId, labels[0]!)
-  }
-
-  /** Drops a namespace no link and no primary needs; the last copy of the data always stays. */
-  private dropUnusedNamespace(storeId: string, namespace: string): void {
-    const store = this.catalog.storeById(storeId)
-    if (!store || store.primary_ns === namespace) return
-    if (this.catalog.labelsOfStore(storeId).includes(namespace)) return
-    this.openFile(storeId, false).dropNamespace(namespace)
-  }
-
-  private rollbackNamespaces(added: Array<{storeId: string; namespace: string}>): void {
-    for (const {storeId, namespace} of added) {
+    // Sorted, so two deploys locking the same files never wait on each other in a circle.
+    const groups = [...byStore.values()].sort((a, b) => (a.store.id < b.store.id ? -1 : 1))
+    const previous = new Set<string>()
+    for (let attempt = 1; ; attempt++) {
       try {
-        this.openFile(storeId, false).dropNamespace(namespace)
-      } catch {
-        // Best effort: an unused copy is harmless, and the original error matters more.
+        for (const {store, labels} of groups) {
+          const file = this.openFile(store.id, false)
+          for (const label of labels) file.fillNamespace(label)
+        }
+        const result = this.withLinkLocks(groups, () => this.catalog.write(() => {
+          const extra = inCatalogTransaction()
+          for (const {label, store} of links) {
+            if (!this.catalog.storeById(store.id)) throw new NotFoundError(`Key value store "${store.name}" was deleted meanwhile`)
+            const current = this.catalog.linkOf(extra.id, label)
+            if (current && current.store_id !== store.id) previous.add(current.store_id)
+            this.catalog.upsertLink(extra.id, label, store.id)
+          }
+          return extra
+        }))
+        this.dropUnusedNamespaces([...previous])
+        return result
+      } catch (error) {
+        if (!(error instanceof NamespaceGoneError) || attempt >= LINK_ATTEMPTS) throw error
+        previous.clear()
       }
+    }
+  }
+
+  /** Runs `commit` while holding the write lock of every group's store file (see StoreFile.linkLabels). */
+  private withLinkLocks<T>(groups: Array<{store: StoreRow; labels: string[]}>, commit: () => T): T {
+    if (groups.length === 0) return commit()
+    const [first, ...rest] = groups
+    return this.openFile(first!.store.id, false).linkLabels(first!.labels, () => this.withLinkLocks(rest, commit))
+  }
+
+  /** Stops keeping the namespaces of labels these stores are no longer linked under. */
+  private dropUnusedNamespaces(storeIds: string[]): void {
+    for (const storeId of new Set(storeIds)) {
+      if (!this.catalog.storeById(storeId)) continue
+      this.openFile(storeId, false).dropUnusedNamespaces(() => this.catalog.labelsOfStore(storeId))
+    }
+  }
+
+  /**
+   * Makes files for new stores, then runs `commit`, which makes them real in the catalog. Until
+   * then they are recorded as orphans, so a crash leaves nothing that the next open does not remove.
+   */
+  private createFiles<T>(storeIds: string[], commit: () => T): T {
+    if (storeIds.length > 0) this.catalog.write(() => this.catalog.addOrphans(storeIds, process.pid))
+    try {
+      for (const id of storeIds) this.openFile(id, true)
+      return commit()
+    } catch (error) {
+      for (const id of storeIds) this.discardFile(id)
+      throw error
+    } finally {
+      // Committed or rolled back, these ids are settled either way.
+      if (storeIds.length > 0) this.catalog.write(() => this.catalog.removeOrphans(storeIds))
+    }
+  }
+
+  /** Empties and removes the file of a store no longer in the catalog, then forgets it as an orphan. */
+  private removeStoreFile(storeId: string): void {
+    const path = this.filePath(storeId)
+    if (!existsSync(path)) {
+      this.catalog.write(() => this.catalog.removeOrphans([storeId]))
+      return
+    }
+    const file = this.openFile(storeId, false)
+    file.destroy()
+    // An import still streaming into it finds the store gone when it commits, and fails then.
+    file.afterImports(() => {
+      this.closeFile(storeId)
+      StoreFile.removeUnused(path)
+      this.catalog.write(() => this.catalog.removeOrphans([storeId]))
+    })
+  }
+
+  /** Removes what a kvcloud that died left: files of stores it was creating or deleting. */
+  private removeOrphans(): void {
+    for (const {id, owner} of this.catalog.orphans()) {
+      if (owner === process.pid || isAlive(owner)) continue
+      if (this.catalog.storeById(id)) this.catalog.write(() => this.catalog.removeOrphans([id]))
+      else this.removeStoreFile(id)
     }
   }
 
@@ -462,28 +487,15 @@ export class LocalBackend implements Backend {
   }
 
   private resolveUncached(target: StoreTarget): ResolvedTarget {
-    let store: StoreRow
-    let readNamespace: string
-    if ('store' in target) {
-      store = this.requireStore(target.store)
-      readNamespace = store.primary_ns
-    } else {
-      const app = this.requireApp(target.app)
-      const link = this.catalog.linkOf(app.id, target.label)
-      if (!link) {
-        throw new NotFoundError(`No key value store found with label "${target.label}" for app "${app.name}"`, [
-          `Run "kvcloud apps info ${app.name}" to see its links.`,
-        ])
-      }
-      store = this.catalog.storeByName(link.store)!
-      readNamespace = target.label
+    if ('store' in target) return {store: this.requireStore(target.store)}
+    const app = this.requireApp(target.app)
+    const link = this.catalog.linkOf(app.id, target.label)
+    if (!link) {
+      throw new NotFoundError(`No key value store found with label "${target.label}" for app "${app.name}"`, [
+        `Run "kvcloud apps info ${app.name}" to see its links.`,
+      ])
     }
-    return {store, readNamespace, namespaces: this.namespacesOf(store)}
-  }
-
-  private namespacesOf(store: StoreRow): string[] {
-    const labels = this.catalog.labelsOfStore(store.id)
-    return labels.length > 0 ? labels : [store.primary_ns]
+    return {store: this.catalog.storeById(link.store_id)!}
   }
 
   private requireStore(name: string): StoreRow {
@@ -523,6 +535,11 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /** What reads and imports accept: data Spin wrote past the write limits still round-trips. */
+  private get storedLimits(): Limits {
+    return widerLimits(this.limits, STORED_DATA_LIMITS)
+  }
+
   private validatePair(key: string, value: Uint8Array): void {
     validateKey(key, this.limits)
     validateValue(key, value, this.limits)
@@ -545,7 +562,12 @@ export class LocalBackend implements Backend {
       this.files.set(storeId, file)
       return file
     }
-    file = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
+    // Never held exclusively, even by the server: an export reads its snapshot on a second connection.
+    file = new StoreFile(this.filePath(storeId), {create})
+    if (file.legacy) {
+      const store = this.catalog.storeById(storeId)
+      file.upgrade(store?.primary_ns ?? DATA_NAMESPACE, this.catalog.labelsOfStore(storeId))
+    }
     this.files.set(storeId, file)
     if (this.files.size > MAX_OPEN_FILES) {
       for (const [id, candidate] of this.files) {

@@ -1,3 +1,4 @@
+import {closeSync, openSync} from 'node:fs'
 import Database from 'better-sqlite3'
 import {UnavailableError} from '../errors.js'
 
@@ -14,6 +15,8 @@ export interface OpenOptions {
    * change checks that shared files need on every transaction.
    */
   exclusive?: boolean
+  /** Open for reading only (an export's snapshot connection). */
+  readonly?: boolean
 }
 
 /**
@@ -23,7 +26,9 @@ export interface OpenOptions {
 export function openDatabase(path: string, what: string, options: OpenOptions): Db {
   let db: Db | undefined
   try {
-    db = new Database(path, {fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS})
+    // Private from the first byte: SQLite gives its -wal, -shm and -journal files the same mode.
+    if (options.create && !options.readonly) createPrivateFile(path)
+    db = new Database(path, {fileMustExist: !options.create || options.readonly === true, readonly: options.readonly === true, timeout: BUSY_TIMEOUT_MS})
     // Before the first read: a WAL file opened this way keeps its index in memory, not in -shm.
     if (options.exclusive) db.pragma('locking_mode = EXCLUSIVE')
     // Touch the schema so a damaged or foreign file fails here, not halfway through a change.
@@ -32,6 +37,14 @@ export function openDatabase(path: string, what: string, options: OpenOptions): 
   } catch (error) {
     db?.close()
     throw damagedFileError(path, what, error)
+  }
+}
+
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
 }
 

@@ -1,23 +1,92 @@
+import {randomBytes} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import type {Statement} from 'better-sqlite3'
 import {damagedFileError, openDatabase, writeTransaction, type Db, type OpenOptions} from './sqlite.js'
+import {isAlive} from './process-alive.js'
 
 const WHAT = 'store file'
 
-let importCounter = 0
+/**
+ * The namespace that holds the store's own copy of its data. Not a valid Spin label (labels
+ * have no ':'), so no component can ever open it, and it lives as long as the store.
+ */
+export const DATA_NAMESPACE = 'kvcloud:data'
 
-/** Rows per multi-row upsert (3 parameters each, well under SQLite's limit of 32,766). */
-const ROWS_PER_UPSERT = 64
+/** The layout this file format version describes (PRAGMA user_version, which Spin never touches). */
+const LAYOUT_VERSION = 1
 
+/** Rows per multi-row statement (3 parameters each, well under SQLite's limit of 32,766). */
+const ROWS_PER_STATEMENT = 64
+
+/**
+ * How long one of kvcloud's long jobs (publishing an import, filling or dropping a namespace)
+ * holds the write lock per step. Spin waits at most 5 s for a lock and its increment fails at
+ * once beside an open write, so every step stays far below that and lets Spin in between.
+ */
+const STEP_MS = 100
+
+/** kvcloud's tables beside Spin's. */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS kvcloud_namespace (
+    name   TEXT PRIMARY KEY,
+    source INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS kvcloud_import (
+    id        TEXT PRIMARY KEY,
+    owner     INTEGER NOT NULL,
+    committed INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS kvcloud_pending (
+    import TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    value  BLOB NOT NULL,
+    PRIMARY KEY (import, key)
+  ) WITHOUT ROWID;
+`
+
+/** The triggers that keep every registered namespace in step (recursive triggers are off, so they do not loop). */
+const TRIGGERS = `
+  CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_insert AFTER INSERT ON spin_key_value
+  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  BEGIN
+    INSERT INTO spin_key_value (store, key, value)
+      SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
+      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value;
+    DELETE FROM kvcloud_pending WHERE key = NEW.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
+  END;
+  CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_update AFTER UPDATE OF value ON spin_key_value
+  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  BEGIN
+    INSERT INTO spin_key_value (store, key, value)
+      SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
+      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value;
+    DELETE FROM kvcloud_pending WHERE key = NEW.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
+  END;
+  CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_delete AFTER DELETE ON spin_key_value
+  WHEN OLD.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  BEGIN
+    DELETE FROM spin_key_value WHERE key = OLD.key AND store IN (SELECT name FROM kvcloud_namespace WHERE name <> OLD.store);
+    DELETE FROM kvcloud_pending WHERE key = OLD.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
+  END;
+`
+
+/** Thrown when a namespace being linked was dropped by another process before the link committed. */
+export class NamespaceGoneError extends Error {}
 
 /**
  * One key-value store on disk, in Spin's own format: table `spin_key_value(store, key, value)`,
- * where `store` is the label a component opens. The file holds one namespace per label the store
- * is linked under; kvcloud writes reach every namespace in one short transaction. The journal
- * mode is never changed (Spin expects a rollback journal); only the server, which owns its files,
- * holds their locks while they are open.
+ * where `store` is the label a component opens. The store is one dataset: its rows live in
+ * DATA_NAMESPACE and in one namespace per label it is linked under, and triggers inside the
+ * file copy every insert, update and delete made under any of them to all the others, so what
+ * Spin writes under one label, every label and kvcloud see at once, in the same transaction.
+ *
+ * Long jobs never hold the write lock for long: imports are staged in `kvcloud_pending`, made
+ * real in one short commit, then published into the namespaces in short steps (kvcloud's reads
+ * look through the pending rows meanwhile, and the next open finishes a publish a crash cut
+ * short); linking a label fills its namespace in short steps before the link commits.
+ * The file is in WAL mode, so readers never block Spin's writes and an export reads one moment.
  */
 export class StoreFile {
   private readonly db: Db
@@ -26,207 +95,242 @@ export class StoreFile {
 
   /** Imports under way; a file with one must stay open (see LocalBackend's handle cache). */
   importsInProgress = 0
+  private whenIdle?: () => void
+
+  /** True for a file kvcloud 0.1 wrote (one copy per label, no triggers), until upgrade() runs. */
+  readonly legacy: boolean
 
   constructor(readonly path: string, options: OpenOptions) {
     this.db = openDatabase(path, WHAT, options)
     try {
-      this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (
-        store TEXT NOT NULL,
-        key   TEXT NOT NULL,
-        value BLOB NOT NULL,
-        PRIMARY KEY (store, key)
-      )`)
+      this.legacy = this.layOut()
     } catch (error) {
       this.db.close()
       throw damagedFileError(path, WHAT, error)
     }
-    // Spin's own statements, so what kvcloud writes is what `spin up` reads.
+    const pendingOf = 'import IN (SELECT id FROM kvcloud_import WHERE committed)'
     this.statements = {
-      get: this.db.prepare<[string, string], {value: Buffer}>('SELECT value FROM spin_key_value WHERE store = ? AND key = ?'),
+      get: this.db.prepare<[{ns: string; key: string}], {value: Buffer}>(
+        `SELECT value FROM (
+           SELECT value, 0 AS rank FROM kvcloud_pending WHERE key = @key AND ${pendingOf}
+           UNION ALL SELECT value, 1 AS rank FROM spin_key_value WHERE store = @ns AND key = @key
+         ) ORDER BY rank LIMIT 1`,
+      ),
       set: this.db.prepare<[string, string, Buffer]>(
         'INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM spin_key_value WHERE store = ? AND key = ?'),
-      keysAfter: this.db.prepare<[string, string, number], {key: string}>(
-        'SELECT key FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
-      ),
-      keysFrom: this.db.prepare<[string, string, number], {key: string}>(
-        'SELECT key FROM spin_key_value WHERE store = ? AND key >= ? ORDER BY key LIMIT ?',
-      ),
-      keysInRangeAfter: this.db.prepare<[string, string, string, number], {key: string}>(
-        'SELECT key FROM spin_key_value WHERE store = ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
-      ),
-      keysInRangeFrom: this.db.prepare<[string, string, string, number], {key: string}>(
-        'SELECT key FROM spin_key_value WHERE store = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?',
-      ),
-      pairsFirst: this.db.prepare<[string, number], {key: string; value: Buffer}>(
-        'SELECT key, value FROM spin_key_value WHERE store = ? ORDER BY key LIMIT ?',
-      ),
-      pairsAfter: this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
-        'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
-      ),
-      clearNamespace: this.db.prepare<[string]>('DELETE FROM spin_key_value WHERE store = ?'),
-      renameNamespace: this.db.prepare<[string, string]>('UPDATE spin_key_value SET store = ? WHERE store = ?'),
-      copyNamespace: this.db.prepare<[string, string]>(
-        'INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM spin_key_value WHERE store = ?',
-      ),
+      deletePending: this.db.prepare<[string]>(`DELETE FROM kvcloud_pending WHERE key = ? AND ${pendingOf}`),
+      hasPending: this.db.prepare<[], number>('SELECT 1 FROM kvcloud_import WHERE committed LIMIT 1').pluck(),
+      namespaces: this.db.prepare<[], {name: string; source: number}>('SELECT name, source FROM kvcloud_namespace ORDER BY name'),
     }
+    if (!this.legacy) this.recover()
   }
 
-  get(namespace: string, key: string): Buffer | undefined {
-    return this.statements.get.get(namespace, key)?.value
+  // ---- Reads (always from DATA_NAMESPACE, looking through a committed import not yet published) ----
+
+  get(key: string): Buffer | undefined {
+    return this.statements.get.get({ns: DATA_NAMESPACE, key})?.value
   }
 
-  /** Writes every pair into every namespace in one transaction. */
-  set(namespaces: string[], pairs: Pair[]): void {
-    this.write(() => {
-      for (const namespace of namespaces) this.upsertMany(namespace, pairs)
-    })
+  /** Up to `limit` keys in byte order, after `after` (exclusive) and within `prefix`. */
+  keys(options: {prefix?: string; after?: string; limit: number}): string[] {
+    return readKeys(this.db, options)
   }
 
-  /** Deletes keys from every namespace; returns how many existed in the first one. */
-  delete(namespaces: string[], keys: string[]): number {
+  /** The labels whose namespaces are kept in step (linked ones, and any being linked). */
+  namespaces(): Array<{name: string; complete: boolean}> {
+    return this.statements.namespaces.all()
+      .filter((row) => row.name !== DATA_NAMESPACE)
+      .map((row) => ({name: row.name, complete: row.source === 1}))
+  }
+
+  /** A read of one moment: every page it returns is from the same snapshot (WAL), until closed. */
+  snapshot(): StoreSnapshot {
+    return new StoreSnapshot(this.path)
+  }
+
+  // ---- Writes (into DATA_NAMESPACE; the triggers carry them to every label) ----
+
+  set(pairs: Pair[]): void {
+    this.write(() => this.upsertMany(DATA_NAMESPACE, pairs, 'replace'))
+  }
+
+  /** Deletes keys; returns how many existed. */
+  delete(keys: string[]): number {
     return this.write(() => {
       let existed = 0
-      namespaces.forEach((namespace, index) => {
-        for (const key of keys) {
-          const {changes} = this.statements.delete.run(namespace, key)
-          if (index === 0) existed += changes
-        }
-      })
+      for (const key of keys) {
+        const {changes} = this.statements.delete.run(DATA_NAMESPACE, key)
+        // A key only an unpublished import holds exists too, and must not come back when it publishes.
+        const pending = this.statements.deletePending.run(key).changes
+        if (changes > 0 || pending > 0) existed++
+      }
       return existed
     })
   }
 
-  /** Up to `limit` keys in byte order, after `after` (exclusive) and within `prefix`. */
-  keys(namespace: string, options: {prefix?: string; after?: string; limit: number}): string[] {
-    const {prefix, after, limit} = options
-    const start = after !== undefined && (prefix === undefined || after >= prefix) ? after : prefix
-    const startInclusive = start === prefix && start !== undefined && start !== after
-    const end = prefix ? prefixUpperBound(prefix) : undefined
-    let rows: Array<{key: string}>
-    if (end === undefined) {
-      rows = startInclusive
-        ? this.statements.keysFrom.all(namespace, start ?? '', limit)
-        : this.statements.keysAfter.all(namespace, start ?? '', limit)
-      if (prefix) rows = rows.filter((row) => row.key.startsWith(prefix))
-    } else {
-      rows = startInclusive
-        ? this.statements.keysInRangeFrom.all(namespace, start ?? '', end, limit)
-        : this.statements.keysInRangeAfter.all(namespace, start ?? '', end, limit)
+  /**
+   * Imports pairs all or nothing: each batch is staged in `kvcloud_pending` in a short write;
+   * `beforeCommit` runs inside the commit (throw to abandon the import), which makes the whole
+   * import visible to kvcloud's readers at once; publishing then copies it into the namespaces
+   * in short steps. Returns how many distinct keys the import held.
+   */
+  async importPairs(batches: AsyncIterable<Pair[]>, onBatch: (pairs: Pair[]) => void, beforeCommit: () => void): Promise<number> {
+    const id = randomBytes(8).toString('hex')
+    this.importsInProgress++
+    let committed = false
+    try {
+      this.write(() => this.db.prepare('INSERT INTO kvcloud_import (id, owner, committed) VALUES (?, ?, 0)').run(id, process.pid))
+      for await (const batch of batches) {
+        onBatch(batch)
+        this.write(() => this.stage(id, batch))
+      }
+      let count = 0
+      for (;;) {
+        // One committed import at a time keeps "newest wins" simple: finish an earlier one first.
+        const earlier = this.db.prepare<[], string>('SELECT id FROM kvcloud_import WHERE committed LIMIT 1').pluck().get()
+        if (earlier !== undefined) {
+          this.publish(earlier)
+          continue
+        }
+        const done = this.write(() => {
+          if (this.db.prepare('SELECT 1 FROM kvcloud_import WHERE committed LIMIT 1').get() !== undefined) return false
+          beforeCommit()
+          count = this.db.prepare<[string], number>('SELECT count(*) FROM kvcloud_pending WHERE import = ?').pluck().get(id)!
+          this.db.prepare('UPDATE kvcloud_import SET committed = 1 WHERE id = ?').run(id)
+          return true
+        })
+        if (done) break
+      }
+      committed = true
+      this.publish(id)
+      return count
+    } finally {
+      this.importsInProgress--
+      if (!committed && this.db.open) this.discardImport(id)
+      if (this.importsInProgress === 0 && this.whenIdle) {
+        const then = this.whenIdle
+        this.whenIdle = undefined
+        then()
+      }
     }
-    return rows.map((row) => row.key)
   }
 
-  /** A page of pairs in key order; each page is its own short read, so Spin's writers are never held up. */
-  pairs(namespace: string, after: string | undefined, limit: number): Pair[] {
-    const rows = after === undefined
-      ? this.statements.pairsFirst.all(namespace, limit)
-      : this.statements.pairsAfter.all(namespace, after, limit)
-    return rows.map((row) => ({key: row.key, value: row.value}))
+  /** Runs `then` now, or once the imports streaming into this file have ended. */
+  afterImports(then: () => void): void {
+    if (this.importsInProgress === 0) then()
+    else this.whenIdle = then
   }
 
-  /** Makes `to` a copy of `from` (or, when `from` goes away, moves it without copying). */
-  copyNamespace(from: string, to: string): void {
-    if (from === to) return
-    this.write(() => {
-      this.statements.clearNamespace.run(to)
-      this.statements.copyNamespace.run(to, from)
-    })
-  }
+  // ---- Namespaces of linked labels ----
 
-  renameNamespace(from: string, to: string): void {
-    if (from === to) return
-    this.write(() => {
-      this.statements.clearNamespace.run(to)
-      this.statements.renameNamespace.run(to, from)
-    })
-  }
-
-  dropNamespace(namespace: string): void {
-    this.write(() => this.statements.clearNamespace.run(namespace))
-  }
-
-  /** Deletes every row (a running `spin up` may hold the file open, so the file itself stays). */
-  clear(): void {
-    this.write(() => this.db.prepare('DELETE FROM spin_key_value').run())
+  /**
+   * Fills the namespace of `label` with the store's data, in short steps, so that a link can
+   * commit with linkLabels(). Rows left under the label from before (a Spin that wrote there
+   * when it was not linked) are cleared first. From its first step on, the triggers keep what
+   * is already copied in step, and rows the copy finds already there are newer than its own.
+   */
+  fillNamespace(label: string): void {
+    const state = this.db.prepare<[string], number>('SELECT source FROM kvcloud_namespace WHERE name = ?').pluck()
+    if (state.get(label) === 1) return
+    if (state.get(label) === undefined) {
+      this.inSteps((limit) => this.write(() => {
+        if (state.get(label) !== undefined) return 0
+        const {changes} = this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit)
+        if (changes < limit) this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label)
+        return changes
+      }))
+    }
+    let after = ''
+    const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
+      'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+    )
+    this.inSteps((limit) => this.write(() => {
+      if (state.get(label) === undefined) throw new NamespaceGoneError(label)
+      const rows = page.all(DATA_NAMESPACE, after, limit)
+      this.upsertMany(label, rows, 'keep')
+      if (rows.length > 0) after = rows.at(-1)!.key
+      return rows.length
+    }))
   }
 
   /**
-   * Imports staged pairs: they are first written to a private temporary table (no lock on the
-   * store), then applied to every namespace in one short transaction, all or nothing.
-   * `namespacesAtApply` may throw to abandon the import before anything is applied.
+   * Marks filled namespaces complete (writes under them now reach the others) and runs
+   * `commit` (the catalog's commit of the links) while this file's write lock is held, so a
+   * concurrent dropUnusedNamespaces() sees either the links or no links, never a half.
+   * Throws NamespaceGoneError when one was dropped meanwhile: fill it again and retry.
    */
-  async importPairs(
-    batches: AsyncIterable<Pair[]>,
-    onBatch: (pairs: Pair[]) => void,
-    namespacesAtApply: () => string[],
-  ): Promise<number> {
-    // An import that arrives as one batch (a parsed JSON array, a small NDJSON file) is already
-    // in memory and is applied straight from it. A second batch means a stream of unknown size:
-    // everything spills into a private temporary table (each import its own, so imports side by
-    // side in one server never mix), keeping memory flat at any size. Either way nothing touches
-    // the store until the one short transaction at the end.
-    let single: Pair[] | undefined
-    let staging: string | undefined
-    this.importsInProgress++
-    try {
-      for await (const batch of batches) {
-        onBatch(batch)
-        if (!staging && !single) {
-          single = batch
-          continue
-        }
-        if (!staging) {
-          staging = `import_staging_${++importCounter}`
-          this.db.exec(`CREATE TEMP TABLE ${staging} (key TEXT PRIMARY KEY, value BLOB NOT NULL)`)
-          // The staging table lives in a temp file; a small page cache for it keeps a
-          // million-pair import's memory flat (better-sqlite3's default is 16 MB per schema).
-          this.db.pragma('temp.cache_size = -2000')
-          this.stage(staging, single!)
-          single = undefined
-        }
-        this.stage(staging, batch)
+  linkLabels<T>(labels: string[], commit: () => T): T {
+    return this.write(() => {
+      const state = this.db.prepare<[string], number>('SELECT source FROM kvcloud_namespace WHERE name = ?').pluck()
+      for (const label of labels) {
+        if (state.get(label) === undefined) throw new NamespaceGoneError(label)
+        this.db.prepare('UPDATE kvcloud_namespace SET source = 1 WHERE name = ?').run(label)
       }
-      // Asked only now: links may have changed, or the store gone, while the pairs streamed in.
-      const namespaces = namespacesAtApply()
-      if (!staging) {
-        const pairs = single ?? []
-        this.write(() => {
-          for (const namespace of namespaces) this.upsertMany(namespace, pairs)
-        })
-        return new Set(pairs.map((pair) => pair.key)).size
-      }
-      const apply = this.db.prepare<[string]>(
-        `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM temp.${staging} WHERE true ` +
-          'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
-      )
-      this.write(() => {
-        for (const namespace of namespaces) apply.run(namespace)
-      })
-      return (this.db.prepare(`SELECT count(*) AS n FROM temp.${staging}`).get() as {n: number}).n
-    } finally {
-      this.importsInProgress--
-      if (staging && this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${staging}`)
-    }
+      return commit()
+    })
   }
 
-  /** Adds pairs to an import's temporary table (a later duplicate replaces an earlier one). */
-  private stage(table: string, pairs: Pair[]): void {
-    const sql = (rows: number) => `INSERT OR REPLACE INTO temp.${table} (key, value) VALUES ${Array(rows).fill('(?, ?)').join(', ')}`
-    const many = this.db.prepare<unknown[]>(sql(ROWS_PER_UPSERT))
-    const one = this.db.prepare<unknown[]>(sql(1))
-    this.db.transaction(() => {
-      const args: unknown[] = []
-      for (const {key, value} of pairs) {
-        args.push(key, toBuffer(value))
-        if (args.length === ROWS_PER_UPSERT * 2) {
-          many.run(args)
-          args.length = 0
-        }
-      }
-      for (let i = 0; i < args.length; i += 2) one.run(args[i], args[i + 1])
-    })()
+  /**
+   * Stops keeping the namespaces of labels `inUse` (asked inside this file's write lock, from
+   * the catalog) no longer names, then clears their rows in short steps. A link filling one of
+   * them meanwhile sees NamespaceGoneError and fills it again. The store's own data is never touched.
+   */
+  dropUnusedNamespaces(inUse: () => string[]): void {
+    const dropped = this.write(() => {
+      const used = new Set(inUse())
+      const gone = this.statements.namespaces.all()
+        .filter((row) => row.name !== DATA_NAMESPACE && !used.has(row.name))
+        .map((row) => row.name)
+      for (const name of gone) this.db.prepare('DELETE FROM kvcloud_namespace WHERE name = ?').run(name)
+      return gone
+    })
+    for (const label of dropped) this.clearRowsOf(label)
+  }
+
+  /**
+   * Empties a deleted store: nothing replicates any more, then every row goes, in short steps
+   * (a running `spin up` may hold the file open; it sees an empty store, never a broken file).
+   */
+  destroy(): void {
+    this.write(() => {
+      this.db.exec('DELETE FROM kvcloud_namespace; DELETE FROM kvcloud_import')
+    })
+    this.inSteps((limit) => this.write(() =>
+      this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value LIMIT ?)').run(limit).changes))
+    this.inSteps((limit) => this.write(() =>
+      this.db.prepare('DELETE FROM kvcloud_pending WHERE (import, key) IN (SELECT import, key FROM kvcloud_pending LIMIT ?)').run(limit).changes))
+  }
+
+  /**
+   * Turns a kvcloud 0.1 file (a full copy under each label, kept in step by kvcloud's writes
+   * only) into one dataset: DATA_NAMESPACE takes the primary namespace's rows, then any key only
+   * another label's copy has (what Spin wrote there), and every label gets the same rows.
+   */
+  upgrade(primaryNamespace: string, labels: string[]): void {
+    if (!this.legacy) return
+    this.write(() => {
+      if (this.db.pragma('user_version', {simple: true}) === LAYOUT_VERSION) return
+      const copy = this.db.prepare<[string, string]>(
+        'INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM spin_key_value WHERE store = ? ON CONFLICT DO NOTHING',
+      )
+      for (const namespace of [primaryNamespace, ...labels]) copy.run(DATA_NAMESPACE, namespace)
+      const align = this.db.prepare<[string, string]>(
+        `INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM spin_key_value WHERE store = ? AND true
+         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value`,
+      )
+      for (const label of labels) align.run(label, DATA_NAMESPACE)
+      // Copies of labels no longer linked are not part of the store.
+      const keep = new Set([DATA_NAMESPACE, ...labels])
+      const stale = (this.db.prepare('SELECT DISTINCT store FROM spin_key_value').pluck().all() as string[]).filter((ns) => !keep.has(ns))
+      for (const ns of stale) this.db.prepare('DELETE FROM spin_key_value WHERE store = ?').run(ns)
+      this.db.exec(TRIGGERS)
+      const register = this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 1) ON CONFLICT DO UPDATE SET source = 1')
+      for (const ns of keep) register.run(ns)
+      this.db.pragma(`user_version = ${LAYOUT_VERSION}`)
+    })
+    ;(this as {legacy: boolean}).legacy = false
   }
 
   close(): void {
@@ -238,25 +342,132 @@ export class StoreFile {
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(path + suffix, {force: true})
   }
 
+  // ---- internals ----
+
+  /** Lays out a new file, or reports an old one (true) that upgrade() must turn into one dataset. */
+  private layOut(): boolean {
+    if (this.db.pragma('user_version', {simple: true}) === LAYOUT_VERSION) return false
+    // WAL: readers never block Spin's writers, and an export is one snapshot. Spin opens such a
+    // file unchanged (SQLite keeps the mode in the file). A file some process holds open in
+    // rollback mode stays in it until they let go; everything below works in either mode.
+    this.db.pragma('journal_mode = WAL')
+    return this.write(() => {
+      if (this.db.pragma('user_version', {simple: true}) === LAYOUT_VERSION) return false
+      const spinTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spin_key_value'").get()
+      if (spinTable && this.db.prepare('SELECT 1 FROM spin_key_value LIMIT 1').get()) {
+        this.db.exec(TABLES)
+        return true
+      }
+      this.db.exec(`CREATE TABLE IF NOT EXISTS spin_key_value (
+        store TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (store, key)
+      )`)
+      this.db.exec(TABLES + TRIGGERS)
+      this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 1) ON CONFLICT DO NOTHING').run(DATA_NAMESPACE)
+      this.db.pragma(`user_version = ${LAYOUT_VERSION}`)
+      return false
+    })
+  }
+
+  /** Finishes what a process that died left: publishes its committed import, discards its staged one. */
+  private recover(): void {
+    const imports = this.db.prepare<[], {id: string; owner: number; committed: number}>('SELECT id, owner, committed FROM kvcloud_import').all()
+    for (const {id, owner, committed} of imports) {
+      if (owner === process.pid || isAlive(owner)) continue
+      if (committed) this.publish(id)
+      else this.discardImport(id)
+    }
+  }
+
+  /** Copies a committed import into the store in short steps; the triggers take it to every label. */
+  private publish(id: string): void {
+    const page = this.db.prepare<[string, number], {key: string; value: Buffer}>(
+      'SELECT key, value FROM kvcloud_pending WHERE import = ? ORDER BY key LIMIT ?',
+    )
+    this.inSteps((limit) => this.write(() => {
+      const rows = page.all(id, limit)
+      // Each upsert's trigger also removes its pending row (and so does any newer write meanwhile).
+      this.upsertMany(DATA_NAMESPACE, rows, 'replace')
+      if (rows.length < limit) this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id)
+      return rows.length
+    }))
+  }
+
+  private discardImport(id: string): void {
+    this.write(() => this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id))
+    this.inSteps((limit) => this.write(() =>
+      this.db.prepare('DELETE FROM kvcloud_pending WHERE import = ? AND key IN (SELECT key FROM kvcloud_pending WHERE import = ? LIMIT ?)')
+        .run(id, id, limit).changes))
+  }
+
+  private clearRowsOf(label: string): void {
+    const registered = this.db.prepare<[string], number>('SELECT 1 FROM kvcloud_namespace WHERE name = ?').pluck()
+    this.inSteps((limit) => this.write(() => {
+      // Linked again meanwhile (by another process): its rows are live again.
+      if (registered.get(label) !== undefined) return 0
+      return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit).changes
+    }))
+  }
+
   /**
-   * Spin's upsert, many rows per statement: SQLite runs them in order, so the result is the
-   * same as one statement per pair, at about half the cost for large writes. Call inside a write.
+   * Runs `step(limit)` until it handles fewer than `limit` rows, sizing `limit` so that each
+   * step takes about STEP_MS (each is its own transaction, and Spin gets the lock in between).
    */
-  private upsertMany(namespace: string, pairs: Pair[]): void {
+  private inSteps(step: (limit: number) => number): void {
+    let limit = 1000
+    for (;;) {
+      const started = performance.now()
+      const handled = step(limit)
+      if (handled < limit) return
+      const took = performance.now() - started
+      limit = Math.max(100, Math.min(200_000, Math.round(limit * Math.min(4, Math.max(0.25, STEP_MS / Math.max(took, 1))))))
+    }
+  }
+
+  /** Adds pairs to an import's staging rows (a later duplicate replaces an earlier one). Call inside a write. */
+  private stage(id: string, pairs: Pair[]): void {
+    const sql = (rows: number) => `INSERT OR REPLACE INTO kvcloud_pending (import, key, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`
+    const many = this.db.prepare<unknown[]>(sql(ROWS_PER_STATEMENT))
+    const one = this.db.prepare<unknown[]>(sql(1))
     const args: unknown[] = []
     for (const {key, value} of pairs) {
-      args.push(namespace, key, toBuffer(value))
-      if (args.length === ROWS_PER_UPSERT * 3) {
-        this.upsertRows.run(args)
+      args.push(id, key, toBuffer(value))
+      if (args.length === ROWS_PER_STATEMENT * 3) {
+        many.run(args)
         args.length = 0
       }
     }
-    for (let i = 0; i < args.length; i += 3) this.statements.set.run(args[i] as string, args[i + 1] as string, args[i + 2] as Buffer)
+    for (let i = 0; i < args.length; i += 3) one.run(args[i], args[i + 1], args[i + 2])
   }
 
-  private get upsertRows(): Statement<unknown[]> {
+  /**
+   * Spin's upsert, many rows per statement ('keep' leaves rows already there as they are).
+   * SQLite runs them in order, so the result is the same as one statement per pair. Call inside a write.
+   */
+  private upsertMany(namespace: string, pairs: Pair[], existing: 'replace' | 'keep'): void {
+    const args: unknown[] = []
+    const many = this.upsertRows(existing)
+    const one = existing === 'replace' ? this.statements.set : this.db.prepare('INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+    for (const {key, value} of pairs) {
+      args.push(namespace, key, toBuffer(value))
+      if (args.length === ROWS_PER_STATEMENT * 3) {
+        many.run(args)
+        args.length = 0
+      }
+    }
+    for (let i = 0; i < args.length; i += 3) one.run(args[i] as string, args[i + 1] as string, args[i + 2] as Buffer)
+  }
+
+  private upsertRows(existing: 'replace' | 'keep'): Statement<unknown[]> {
+    if (existing === 'keep') {
+      return this.db.prepare(
+        'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ') + ' ON CONFLICT DO NOTHING',
+      )
+    }
     this.upsertRowsStatement ??= this.db.prepare(
-      'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_UPSERT).fill('(?, ?, ?)').join(', ') +
+      'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ') +
         ' ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
     )
     return this.upsertRowsStatement
@@ -265,6 +476,89 @@ export class StoreFile {
   private write<T>(work: () => T): T {
     return writeTransaction(this.db, this.path, WHAT, work)
   }
+}
+
+/**
+ * A store's pairs as of one moment: its own read-only connection holds one read transaction
+ * (WAL keeps that moment while writers go on), so links, writes and publishes meanwhile are
+ * either all in an export or not at all.
+ */
+export class StoreSnapshot {
+  private readonly db: Db
+
+  constructor(path: string) {
+    this.db = openDatabase(path, WHAT, {create: false, readonly: true})
+    this.db.exec('BEGIN')
+    // The first read starts the snapshot.
+    this.db.prepare('SELECT count(*) FROM kvcloud_namespace').get()
+  }
+
+  /** A page of pairs in key order, after `after`. */
+  pairs(after: string | undefined, limit: number): Pair[] {
+    return readPairs(this.db, after ?? '', after !== undefined, limit)
+  }
+
+  close(): void {
+    if (!this.db.open) return
+    this.db.exec('COMMIT')
+    this.db.close()
+  }
+}
+
+function hasPending(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM kvcloud_import WHERE committed LIMIT 1').get() !== undefined
+}
+
+function readKeys(db: Db, options: {prefix?: string; after?: string; limit: number}): string[] {
+  const {prefix, after, limit} = options
+  const start = after !== undefined && (prefix === undefined || after >= prefix) ? after : prefix
+  const inclusive = start === prefix && start !== undefined && start !== after
+  const end = prefix ? prefixUpperBound(prefix) : undefined
+  const bounds = `key ${inclusive ? '>=' : '>'} ?${end === undefined ? '' : ' AND key < ?'}`
+  const params: unknown[] = [start ?? '', ...(end === undefined ? [] : [end]), limit]
+  const own = db.prepare(`SELECT key FROM spin_key_value WHERE store = ? AND ${bounds} ORDER BY key LIMIT ?`).pluck().all(DATA_NAMESPACE, ...params) as string[]
+  let keys = own
+  if (hasPending(db)) {
+    const pending = db.prepare(
+      `SELECT key FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND ${bounds} ORDER BY key LIMIT ?`,
+    ).pluck().all(...params) as string[]
+    keys = mergeSorted(own, pending, (key) => key).slice(0, limit)
+  }
+  // Without an upper bound (a prefix ending in U+10FFFF), the range scan can run past the prefix.
+  return prefix ? keys.filter((key) => key.startsWith(prefix)) : keys
+}
+
+function readPairs(db: Db, after: string, exclusive: boolean, limit: number): Pair[] {
+  const op = exclusive ? '>' : '>='
+  const own = db.prepare<[string, string, number], {key: string; value: Buffer}>(
+    `SELECT key, value FROM spin_key_value WHERE store = ? AND key ${op} ? ORDER BY key LIMIT ?`,
+  ).all(DATA_NAMESPACE, after, limit)
+  if (!hasPending(db)) return own
+  const pending = db.prepare<[string, number], {key: string; value: Buffer}>(
+    `SELECT key, value FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND key ${op} ? ORDER BY key LIMIT ?`,
+  ).all(after, limit)
+  return mergeSorted(pending, own, (pair) => pair.key).slice(0, limit)
+}
+
+/** Merges two lists sorted by key; on equal keys the first list's item wins. */
+function mergeSorted<T>(first: T[], second: T[], keyOf: (item: T) => string): T[] {
+  const merged: T[] = []
+  let i = 0
+  let j = 0
+  while (i < first.length || j < second.length) {
+    if (j >= second.length) merged.push(first[i++]!)
+    else if (i >= first.length) merged.push(second[j++]!)
+    else {
+      const a = keyOf(first[i]!)
+      const b = keyOf(second[j]!)
+      if (a === b) {
+        merged.push(first[i++]!)
+        j++
+      } else if (a < b) merged.push(first[i++]!)
+      else merged.push(second[j++]!)
+    }
+  }
+  return merged
 }
 
 /**
