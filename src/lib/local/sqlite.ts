@@ -75,10 +75,34 @@ export function damagedFileError(path: string, what: string, error: unknown): Un
  * past it (a lock held across our whole timeout) becomes a clear UnavailableError.
  */
 export function writeTransaction<T>(db: Db, path: string, what: string, work: () => T): T {
+  const started = lockStats ? performance.now() : 0
   try {
     return db.transaction(work).immediate()
   } catch (error) {
     if ((error as {code?: string}).code?.startsWith('SQLITE_')) throw damagedFileError(path, what, error)
     throw error
+  } finally {
+    if (lockStats) lockStats.record(what, performance.now() - started)
+  }
+}
+
+/**
+ * KVCLOUD_LOCK_STATS=1 (bench/lock-hold.js): on exit, print to stderr the longest time any one
+ * write transaction held each kind of file's write lock, since Spin waits at most 5 s for it.
+ */
+const lockStats = process.env.KVCLOUD_LOCK_STATS === '1' ? newLockStats() : undefined
+
+function newLockStats() {
+  const longest = new Map<string, {ms: number; count: number}>()
+  process.once('exit', () => {
+    process.stderr.write(`kvcloud-lock-stats ${JSON.stringify(Object.fromEntries(longest))}\n`)
+  })
+  return {
+    record(what: string, ms: number) {
+      const entry = longest.get(what) ?? {ms: 0, count: 0}
+      entry.ms = Math.max(entry.ms, Math.round(ms * 10) / 10)
+      entry.count++
+      longest.set(what, entry)
+    },
   }
 }

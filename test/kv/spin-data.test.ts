@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+import Database from 'better-sqlite3'
+import {withBackend} from '../deploy/app-dir.js'
+import {runCli, tempHome} from '../helpers/cli.js'
+import {bind, SPIN_SET} from '../spin/spin-sql.js'
+
+/** A store file as `spin up` leaves it: Spin's table, Spin's statements, several labels. */
+function writeSpinStoreFile(path: string, rows: Array<[string, string, Buffer]>): void {
+  const db = new Database(path)
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))')
+    for (const [label, key, value] of rows) db.prepare(SPIN_SET).run(bind(label, key, value))
+  } finally {
+    db.close()
+  }
+}
+
+describe('data Spin wrote (real binary)', function () {
+  this.timeout(60_000)
+  let home: string
+  let cleanup: () => void
+
+  beforeEach(function () {
+    ({home, cleanup} = tempHome())
+  })
+
+  afterEach(function () {
+    cleanup()
+  })
+
+  it('kv import takes a Spin store file: the "default" label, or --from-label, byte for byte', async function () {
+    mkdirSync(join(home, 'app', '.spin'), {recursive: true})
+    const file = join(home, 'app', '.spin', 'sqlite_key_value.db')
+    const binary = Buffer.from([0, 255, 1, 254])
+    writeSpinStoreFile(file, [
+      ['default', 'greeting', Buffer.from('hello')],
+      ['default', 'bytes', binary],
+      ['other', 'only-other', Buffer.from('x')],
+    ])
+    assert.equal((await runCli(['kv', 'create', 'copy'], {home})).exitCode, 0)
+    const imported = await runCli(['kv', 'import', '-s', 'copy', file], {home})
+    assert.equal(imported.exitCode, 0, imported.stderr)
+    assert.match(imported.stderr, /Imported 2 pairs from the "default" label of .*sqlite_key_value\.db into key value store "copy"/)
+    assert.deepEqual((await runCli(['kv', 'get', '-s', 'copy', 'bytes'], {home})).stdoutBytes, binary)
+    assert.equal((await runCli(['kv', 'keys', '-s', 'copy'], {home})).stdout, 'bytes\ngreeting\n')
+
+    const other = await runCli(['kv', 'import', '-s', 'copy', file, '--from-label', 'other', '--json'], {home})
+    assert.deepEqual(JSON.parse(other.stdout), {count: 1})
+
+    const missing = await runCli(['kv', 'import', '-s', 'copy', file, '--from-label', 'nothing-here'], {home})
+    assert.equal(missing.exitCode, 2)
+    assert.match(missing.stderr, /has no pairs under the label "nothing-here". Nothing was imported\.\n.*Its labels: default, other/)
+    const notSqlite = await runCli(['kv', 'import', '-s', 'copy', '-', '--from-label', 'other'], {home, input: '{"key":"a","value":"b"}\n'})
+    assert.equal(notSqlite.exitCode, 2)
+    assert.match(notSqlite.stderr, /--from-label reads a Spin store file/)
+    assert.equal((await runCli(['kv', 'keys', '-s', 'copy'], {home})).stdout, 'bytes\ngreeting\nonly-other\n')
+  })
+
+  it('reads, exports and imports back keys and values Spin wrote past the write limits', async function () {
+    const longKey = 'k'.repeat(300)
+    const bigValue = Buffer.alloc(1024 * 1024 + 10, 7)
+    let file = ''
+    await withBackend(home, async (backend) => {
+      await backend.createStore('spun')
+      await backend.deploy({
+        app: {name: 'writer', components: [{id: 'web', keyValueStores: ['default'], sqliteDatabases: []}]},
+        links: [{label: 'default', store: 'spun', create: false}],
+      })
+      file = backend.storeFilePath('spun')
+    })
+    writeSpinStoreFile(file, [['default', longKey, Buffer.from('long')], ['default', 'big', bigValue]])
+
+    assert.equal((await runCli(['kv', 'get', '-s', 'spun', longKey], {home})).stdout, 'long')
+    assert.equal((await runCli(['kv', 'get', '-s', 'spun', 'big'], {home})).stdoutBytes.length, bigValue.length)
+    const exported = await runCli(['kv', 'export', '-s', 'spun', '--format', 'ndjson'], {home})
+    assert.equal(exported.exitCode, 0, exported.stderr)
+    assert.equal((await runCli(['kv', 'create', 'again'], {home})).exitCode, 0)
+    const imported = await runCli(['kv', 'import', '-s', 'again', '-'], {home, input: exported.stdout})
+    assert.equal(imported.exitCode, 0, imported.stderr)
+    assert.deepEqual((await runCli(['kv', 'get', '-s', 'again', 'big'], {home})).stdoutBytes, bigValue)
+    // New writes keep to the limits.
+    const refused = await runCli(['kv', 'set', '-s', 'again', `${longKey}=x`], {home})
+    assert.equal(refused.exitCode, 2)
+    assert.match(refused.stderr, /the key limit is 256 bytes/)
+  })
+})
