@@ -45,6 +45,8 @@ interface ResolvedTarget {
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const
   private readonly files = new Map<string, StoreFile>()
+  /** Clean-ups started by opening (a crashed process's leftovers); what fails here, the next open retries. */
+  private readonly background = new Set<Promise<void>>()
   /** Targets resolved while the catalog stayed unchanged (see resolve()). */
   private readonly resolved = new Map<string, ResolvedTarget>()
   private resolvedMark = -1
@@ -69,7 +71,8 @@ export class LocalBackend implements Backend {
     }
     const exclusive = options.exclusive ?? false
     const backend = new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits)
-    backend.removeOrphans()
+    // In the background: kvcloud's reads need none of it; close() waits for it.
+    backend.inBackground(backend.removeOrphans())
     return backend
   }
 
@@ -100,9 +103,11 @@ export class LocalBackend implements Backend {
     validateStoreName(name)
     if (this.catalog.storeByName(name)) throw storeExists(name)
     const row: StoreRow = {id: newStoreId(), name, primary_ns: DATA_NAMESPACE, created_at: now()}
-    this.createFiles([row.id], () => {
-      if (this.catalog.storeByName(name)) throw storeExists(name)
-      this.catalog.insertStore(row)
+    await this.createFiles([row.id], async () => {
+      this.catalog.write(() => {
+        if (this.catalog.storeByName(name)) throw storeExists(name)
+        this.catalog.insertStore(row)
+      })
     })
     return {name, links: [], createdAt: row.created_at}
   }
@@ -114,7 +119,7 @@ export class LocalBackend implements Backend {
       this.catalog.deleteStore(store.id)
       this.catalog.addOrphans([store.id], process.pid)
     })
-    this.removeStoreFile(store.id)
+    await this.removeStoreFile(store.id)
   }
 
   async renameStore(name: string, newName: string): Promise<void> {
@@ -245,7 +250,7 @@ export class LocalBackend implements Backend {
     const app = this.requireApp(name)
     const links = this.catalog.linksOfApp(app.id)
     this.catalog.write(() => this.catalog.deleteApp(app.id))
-    this.dropUnusedNamespaces(links.map((link) => link.store_id))
+    await this.dropUnusedNamespaces(links.map((link) => link.store_id))
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
@@ -264,7 +269,7 @@ export class LocalBackend implements Backend {
         [`Pass --yes to link it to key value store "${store.name}" instead.`],
       )
     }
-    this.applyLinks([{label: request.label, store}], () => ({id: this.requireApp(app.name).id}))
+    await this.applyLinks([{label: request.label, store}], () => ({id: this.requireApp(app.name).id}))
     return current ? {...base, status: 'relinked', previousStore: current.store} : {...base, status: 'linked'}
   }
 
@@ -277,7 +282,7 @@ export class LocalBackend implements Backend {
       ])
     }
     this.catalog.write(() => this.catalog.deleteLink(app.id, label))
-    this.dropUnusedNamespaces([link.store_id])
+    await this.dropUnusedNamespaces([link.store_id])
     return {app: app.name, label, store: link.store}
   }
 
@@ -331,7 +336,7 @@ export class LocalBackend implements Backend {
       changes.push({label, store, action, previousStore: action === 'relinked' ? currentLinks.get(label)?.store : undefined})
     }
     const now_ = now()
-    const saved = this.createFiles(created.map((store) => store.id), () => this.applyLinks(
+    const saved = await this.createFiles(created.map((store) => store.id), () => this.applyLinks(
       changes.filter((change) => change.action !== 'kept'),
       () => {
         for (const store of created) {
@@ -356,6 +361,7 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.background)
     for (const file of this.files.values()) file.close()
     this.files.clear()
     this.catalog.close()
@@ -363,13 +369,18 @@ export class LocalBackend implements Backend {
 
   // ---- internals ----
 
+  private inBackground(work: Promise<void>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.background.delete(tracked))
+    this.background.add(tracked)
+  }
+
   /**
    * Points labels at stores, and commits `inCatalogTransaction` with the links. Each label's
    * namespace is filled first (short steps; Spin keeps writing meanwhile), then the links commit
    * in the catalog while every affected store file's write lock is held, then namespaces that no
    * link needs any more are dropped. A crash at any point leaves at worst an extra namespace.
    */
-  private applyLinks<T extends {id: number}>(links: Array<{label: string; store: StoreRow}>, inCatalogTransaction: () => T): T {
+  private async applyLinks<T extends {id: number}>(links: Array<{label: string; store: StoreRow}>, inCatalogTransaction: () => T): Promise<T> {
     const byStore = new Map<string, {store: StoreRow; labels: string[]}>()
     for (const {label, store} of links) {
       const entry = byStore.get(store.id) ?? {store, labels: []}
@@ -383,7 +394,7 @@ export class LocalBackend implements Backend {
       try {
         for (const {store, labels} of groups) {
           const file = this.openFile(store.id, false)
-          for (const label of labels) file.fillNamespace(label)
+          for (const label of labels) await file.fillNamespace(label)
         }
         const result = this.withLinkLocks(groups, () => this.catalog.write(() => {
           const extra = inCatalogTransaction()
@@ -395,7 +406,7 @@ export class LocalBackend implements Backend {
           }
           return extra
         }))
-        this.dropUnusedNamespaces([...previous])
+        await this.dropUnusedNamespaces([...previous])
         return result
       } catch (error) {
         if (!(error instanceof NamespaceGoneError) || attempt >= LINK_ATTEMPTS) throw error
@@ -412,10 +423,10 @@ export class LocalBackend implements Backend {
   }
 
   /** Stops keeping the namespaces of labels these stores are no longer linked under. */
-  private dropUnusedNamespaces(storeIds: string[]): void {
+  private async dropUnusedNamespaces(storeIds: string[]): Promise<void> {
     for (const storeId of new Set(storeIds)) {
       if (!this.catalog.storeById(storeId)) continue
-      this.openFile(storeId, false).dropUnusedNamespaces(() => this.catalog.labelsOfStore(storeId))
+      await this.openFile(storeId, false).dropUnusedNamespaces(() => this.catalog.labelsOfStore(storeId))
     }
   }
 
@@ -423,11 +434,11 @@ export class LocalBackend implements Backend {
    * Makes files for new stores, then runs `commit`, which makes them real in the catalog. Until
    * then they are recorded as orphans, so a crash leaves nothing that the next open does not remove.
    */
-  private createFiles<T>(storeIds: string[], commit: () => T): T {
+  private async createFiles<T>(storeIds: string[], commit: () => Promise<T>): Promise<T> {
     if (storeIds.length > 0) this.catalog.write(() => this.catalog.addOrphans(storeIds, process.pid))
     try {
       for (const id of storeIds) this.openFile(id, true)
-      return commit()
+      return await commit()
     } catch (error) {
       for (const id of storeIds) this.discardFile(id)
       throw error
@@ -438,14 +449,14 @@ export class LocalBackend implements Backend {
   }
 
   /** Empties and removes the file of a store no longer in the catalog, then forgets it as an orphan. */
-  private removeStoreFile(storeId: string): void {
+  private async removeStoreFile(storeId: string): Promise<void> {
     const path = this.filePath(storeId)
     if (!existsSync(path)) {
       this.catalog.write(() => this.catalog.removeOrphans([storeId]))
       return
     }
     const file = this.openFile(storeId, false)
-    file.destroy()
+    await file.destroy()
     // An import still streaming into it finds the store gone when it commits, and fails then.
     file.afterImports(() => {
       this.closeFile(storeId)
@@ -455,11 +466,11 @@ export class LocalBackend implements Backend {
   }
 
   /** Removes what a kvcloud that died left: files of stores it was creating or deleting. */
-  private removeOrphans(): void {
+  private async removeOrphans(): Promise<void> {
     for (const {id, owner} of this.catalog.orphans()) {
       if (owner === process.pid || isAlive(owner)) continue
       if (this.catalog.storeById(id)) this.catalog.write(() => this.catalog.removeOrphans([id]))
-      else this.removeStoreFile(id)
+      else await this.removeStoreFile(id)
     }
   }
 
@@ -568,6 +579,8 @@ export class LocalBackend implements Backend {
       const store = this.catalog.storeById(storeId)
       file.upgrade(store?.primary_ns ?? DATA_NAMESPACE, this.catalog.labelsOfStore(storeId))
     }
+    // In the background, as removeOrphans: reads look through a committed import meanwhile.
+    this.inBackground(file.recover())
     this.files.set(storeId, file)
     if (this.files.size > MAX_OPEN_FILES) {
       for (const [id, candidate] of this.files) {

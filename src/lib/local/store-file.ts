@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {rmSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import type {Statement} from 'better-sqlite3'
@@ -21,11 +22,14 @@ const LAYOUT_VERSION = 1
 const ROWS_PER_STATEMENT = 64
 
 /**
- * How long one of kvcloud's long jobs (publishing an import, filling or dropping a namespace)
- * holds the write lock per step. Spin waits at most 5 s for a lock and its increment fails at
- * once beside an open write, so every step stays far below that and lets Spin in between.
+ * How long one of kvcloud's long jobs (staging or publishing an import, filling or dropping a
+ * namespace) holds the write lock per step, and how long it then lets go. Spin waits at most 5 s
+ * for the lock, polling it at most every 100 ms (SQLite's busy handler), and its increment fails
+ * at once beside an open write: a pause longer than that poll lets a waiting Spin in every time,
+ * so no Spin statement waits much more than one step and one poll.
  */
-const STEP_MS = 100
+const STEP_MS = 300
+const PAUSE_MS = 120
 
 /** kvcloud's tables beside Spin's. */
 const TABLES = `
@@ -124,7 +128,6 @@ export class StoreFile {
       hasPending: this.db.prepare<[], number>('SELECT 1 FROM kvcloud_import WHERE committed LIMIT 1').pluck(),
       namespaces: this.db.prepare<[], {name: string; source: number}>('SELECT name, source FROM kvcloud_namespace ORDER BY name'),
     }
-    if (!this.legacy) this.recover()
   }
 
   // ---- Reads (always from DATA_NAMESPACE, looking through a committed import not yet published) ----
@@ -182,16 +185,26 @@ export class StoreFile {
     let committed = false
     try {
       this.write(() => this.db.prepare('INSERT INTO kvcloud_import (id, owner, committed) VALUES (?, ?, 0)').run(id, process.pid))
+      // Batches are gathered into steps of about STEP_MS each, with the lock let go in between.
+      const pacer = new Pacer()
+      let pending: Pair[] = []
+      const flush = async () => {
+        const rows = pending
+        pending = []
+        await pacer.step(() => this.write(() => this.stage(id, rows)), rows.length)
+      }
       for await (const batch of batches) {
         onBatch(batch)
-        this.write(() => this.stage(id, batch))
+        pending.push(...batch)
+        if (pending.length >= pacer.limit) await flush()
       }
+      if (pending.length > 0) await flush()
       let count = 0
       for (;;) {
         // One committed import at a time keeps "newest wins" simple: finish an earlier one first.
         const earlier = this.db.prepare<[], string>('SELECT id FROM kvcloud_import WHERE committed LIMIT 1').pluck().get()
         if (earlier !== undefined) {
-          this.publish(earlier)
+          await this.publish(earlier)
           continue
         }
         const done = this.write(() => {
@@ -204,11 +217,11 @@ export class StoreFile {
         if (done) break
       }
       committed = true
-      this.publish(id)
+      await this.publish(id)
       return count
     } finally {
       this.importsInProgress--
-      if (!committed && this.db.open) this.discardImport(id)
+      if (!committed && this.db.open) await this.discardImport(id)
       if (this.importsInProgress === 0 && this.whenIdle) {
         const then = this.whenIdle
         this.whenIdle = undefined
@@ -231,11 +244,11 @@ export class StoreFile {
    * when it was not linked) are cleared first. From its first step on, the triggers keep what
    * is already copied in step, and rows the copy finds already there are newer than its own.
    */
-  fillNamespace(label: string): void {
+  async fillNamespace(label: string): Promise<void> {
     const state = this.db.prepare<[string], number>('SELECT source FROM kvcloud_namespace WHERE name = ?').pluck()
     if (state.get(label) === 1) return
     if (state.get(label) === undefined) {
-      this.inSteps((limit) => this.write(() => {
+      await inSteps((limit) => this.write(() => {
         if (state.get(label) !== undefined) return 0
         const {changes} = this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit)
         if (changes < limit) this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label)
@@ -246,7 +259,7 @@ export class StoreFile {
     const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
       'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
     )
-    this.inSteps((limit) => this.write(() => {
+    await inSteps((limit) => this.write(() => {
       if (state.get(label) === undefined) throw new NamespaceGoneError(label)
       const rows = page.all(DATA_NAMESPACE, after, limit)
       this.upsertMany(label, rows, 'keep')
@@ -277,7 +290,7 @@ export class StoreFile {
    * the catalog) no longer names, then clears their rows in short steps. A link filling one of
    * them meanwhile sees NamespaceGoneError and fills it again. The store's own data is never touched.
    */
-  dropUnusedNamespaces(inUse: () => string[]): void {
+  async dropUnusedNamespaces(inUse: () => string[]): Promise<void> {
     const dropped = this.write(() => {
       const used = new Set(inUse())
       const gone = this.statements.namespaces.all()
@@ -286,20 +299,20 @@ export class StoreFile {
       for (const name of gone) this.db.prepare('DELETE FROM kvcloud_namespace WHERE name = ?').run(name)
       return gone
     })
-    for (const label of dropped) this.clearRowsOf(label)
+    for (const label of dropped) await this.clearRowsOf(label)
   }
 
   /**
    * Empties a deleted store: nothing replicates any more, then every row goes, in short steps
    * (a running `spin up` may hold the file open; it sees an empty store, never a broken file).
    */
-  destroy(): void {
+  async destroy(): Promise<void> {
     this.write(() => {
       this.db.exec('DELETE FROM kvcloud_namespace; DELETE FROM kvcloud_import')
     })
-    this.inSteps((limit) => this.write(() =>
+    await inSteps((limit) => this.write(() =>
       this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value LIMIT ?)').run(limit).changes))
-    this.inSteps((limit) => this.write(() =>
+    await inSteps((limit) => this.write(() =>
       this.db.prepare('DELETE FROM kvcloud_pending WHERE (import, key) IN (SELECT import, key FROM kvcloud_pending LIMIT ?)').run(limit).changes))
   }
 
@@ -371,22 +384,27 @@ export class StoreFile {
     })
   }
 
-  /** Finishes what a process that died left: publishes its committed import, discards its staged one. */
-  private recover(): void {
+  /**
+   * Finishes what a process that died left: publishes its committed import (kvcloud's reads see
+   * it whole meanwhile), discards its staged one. Returns at once when there is nothing to do.
+   */
+  async recover(): Promise<void> {
+    if (this.legacy) return
     const imports = this.db.prepare<[], {id: string; owner: number; committed: number}>('SELECT id, owner, committed FROM kvcloud_import').all()
     for (const {id, owner, committed} of imports) {
       if (owner === process.pid || isAlive(owner)) continue
-      if (committed) this.publish(id)
-      else this.discardImport(id)
+      if (committed) await this.publish(id)
+      else await this.discardImport(id)
     }
   }
 
   /** Copies a committed import into the store in short steps; the triggers take it to every label. */
-  private publish(id: string): void {
+  private async publish(id: string): Promise<void> {
     const page = this.db.prepare<[string, number], {key: string; value: Buffer}>(
       'SELECT key, value FROM kvcloud_pending WHERE import = ? ORDER BY key LIMIT ?',
     )
-    this.inSteps((limit) => this.write(() => {
+    await inSteps((limit) => this.write(() => {
+      if (!this.db.open) return 0
       const rows = page.all(id, limit)
       // Each upsert's trigger also removes its pending row (and so does any newer write meanwhile).
       this.upsertMany(DATA_NAMESPACE, rows, 'replace')
@@ -395,35 +413,20 @@ export class StoreFile {
     }))
   }
 
-  private discardImport(id: string): void {
+  private async discardImport(id: string): Promise<void> {
     this.write(() => this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id))
-    this.inSteps((limit) => this.write(() =>
+    await inSteps((limit) => this.write(() =>
       this.db.prepare('DELETE FROM kvcloud_pending WHERE import = ? AND key IN (SELECT key FROM kvcloud_pending WHERE import = ? LIMIT ?)')
         .run(id, id, limit).changes))
   }
 
-  private clearRowsOf(label: string): void {
+  private async clearRowsOf(label: string): Promise<void> {
     const registered = this.db.prepare<[string], number>('SELECT 1 FROM kvcloud_namespace WHERE name = ?').pluck()
-    this.inSteps((limit) => this.write(() => {
+    await inSteps((limit) => this.write(() => {
       // Linked again meanwhile (by another process): its rows are live again.
       if (registered.get(label) !== undefined) return 0
       return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit).changes
     }))
-  }
-
-  /**
-   * Runs `step(limit)` until it handles fewer than `limit` rows, sizing `limit` so that each
-   * step takes about STEP_MS (each is its own transaction, and Spin gets the lock in between).
-   */
-  private inSteps(step: (limit: number) => number): void {
-    let limit = 1000
-    for (;;) {
-      const started = performance.now()
-      const handled = step(limit)
-      if (handled < limit) return
-      const took = performance.now() - started
-      limit = Math.max(100, Math.min(200_000, Math.round(limit * Math.min(4, Math.max(0.25, STEP_MS / Math.max(took, 1))))))
-    }
   }
 
   /** Adds pairs to an import's staging rows (a later duplicate replaces an earlier one). Call inside a write. */
@@ -475,6 +478,34 @@ export class StoreFile {
 
   private write<T>(work: () => T): T {
     return writeTransaction(this.db, this.path, WHAT, work)
+  }
+}
+
+/**
+ * Sizes the steps of a long job so that each holds the write lock for about STEP_MS, and lets
+ * go for PAUSE_MS after each (asynchronously, so a server goes on answering meanwhile).
+ */
+class Pacer {
+  limit = 1000
+  private steps = 0
+
+  async step<T>(work: () => T, rows: number): Promise<T> {
+    if (this.steps++ > 0) await sleep(PAUSE_MS)
+    const started = performance.now()
+    const result = work()
+    const took = performance.now() - started
+    if (rows >= this.limit) this.limit = Math.max(100, Math.min(500_000, Math.round(this.limit * Math.min(4, Math.max(0.25, STEP_MS / Math.max(took, 1))))))
+    return result
+  }
+}
+
+/** Runs `step(limit)` until it handles fewer than `limit` rows, paced (see Pacer). */
+async function inSteps(step: (limit: number) => number): Promise<void> {
+  const pacer = new Pacer()
+  for (;;) {
+    const limit = pacer.limit
+    const handled = await pacer.step(() => step(limit), limit)
+    if (handled < limit) return
   }
 }
 
