@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {repoRoot, tempHome} from '../helpers/cli.js'
 import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
 
-const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'manifests')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'manifests')
 
 describe('deploy through the binary', function () {
   this.timeout(60_000)
@@ -66,7 +66,7 @@ describe('deploy through the binary', function () {
     assert.deepEqual(stores.map((store) => store.key_value_store), ['shop-cache', 'shop-default'])
   })
 
-  it('reads the shared v1 fixture with -f FILE and writes --runtime-config where asked', async () => {
+  it('reads the v1 fixture with -f FILE and writes --runtime-config where asked', async () => {
     const runtimeConfig = join(home, 'rc', 'visit-counter.toml')
     const result = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home})
     assert.match(result.stdout, /^App "visit-counter" deployed \(revision 1\)\.$/m)
@@ -79,7 +79,7 @@ describe('deploy through the binary', function () {
     assert.deepEqual(info.components.map((component: {id: string}) => component.id), ['counter', 'report'])
   })
 
-  it('the shared v2 fixture: notes that sqlite databases are not linked yet; app info shows components and links', async () => {
+  it('the v2 fixture: notes that sqlite databases are not linked yet; app info shows components and links', async () => {
     const result = await cli(['deploy', '-f', join(fixtures, 'v2-two-components.toml'), '--yes', '--runtime-config', join(home, 'rc.toml')], {home})
     assert.match(result.stderr, /Note: kvcloud does not link SQLite databases yet; the app's sqlite_databases labels \(audit\) are left alone\./)
     const info = await cli(['apps', 'info', 'feedback-triage'], {home})

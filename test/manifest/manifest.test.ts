@@ -7,7 +7,7 @@ import {readManifest} from '../../src/lib/manifest/read-manifest.js'
 import {NotFoundError} from '../../src/lib/errors.js'
 import {repoRoot} from '../helpers/cli.js'
 
-const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'manifests')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'manifests')
 
 function parseError(text: string, file = '/apps/demo/spin.toml'): ManifestError {
   try {
@@ -19,7 +19,7 @@ function parseError(text: string, file = '/apps/demo/spin.toml'): ManifestError 
   assert.fail('the manifest was accepted')
 }
 
-describe('manifest: reading the shared fixtures', () => {
+describe('manifest: reading the fixtures', () => {
   it('reads a v2 manifest with two components that open stores, a static one, and a sqlite label', async () => {
     const manifest = await readManifest(join(fixtures, 'v2-two-components.toml'))
     assert.equal(manifest.manifestVersion, 2)
