@@ -66,6 +66,9 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         note: (text) => this.note(text),
         warn: (text) => this.warn(text),
         answer: (plan, links) => this.answer(plan, links),
+        removeStaleEntries: async (file, labels) =>
+          this.interactive &&
+          this.ask((prompter) => prompter.confirmRemoveStaleEntries(file, labels), 'Cancelled; the runtime config was left as it is (the deploy itself is done).'),
       },
     )
     return report
@@ -79,7 +82,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         ...(this.flags['key-value'] ?? []).flatMap((pair) => ['--key-value', pair]),
         ...(this.flags['runtime-config'] === undefined ? [] : ['--runtime-config', this.flags['runtime-config']]),
       ]
-      throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs})
+      throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs}, {reason: this.noQuestionsReason})
     }
     return this.ask(
       async (prompter) => (await import('../lib/prompts.js')).askForUnansweredLabels(plan, prompter),

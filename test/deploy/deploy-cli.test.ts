@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {repoRoot, tempHome} from '../helpers/cli.js'
 import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
@@ -68,6 +68,10 @@ describe('deploy through the binary', function () {
 
   it('reads the v1 fixture with -f FILE and writes --runtime-config where asked', async () => {
     const runtimeConfig = join(home, 'rc', 'visit-counter.toml')
+    const missingFolder = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home}, 3)
+    assert.match(missingFolder.stderr, /^Error: The folder for --runtime-config .*rc\/visit-counter\.toml does not exist: .*\/rc\. Nothing was changed\.$/m)
+    assert.equal((await cli(['apps', 'list', '--json'], {home})).stdout.trim(), '[]')
+    mkdirSync(join(home, 'rc'))
     const result = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home})
     assert.match(result.stdout, /^App "visit-counter" deployed \(revision 1\)\.$/m)
     assert.match(result.stdout, /│ visits_by_day │ visit-counter-visits_by_day │ created │/)

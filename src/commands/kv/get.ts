@@ -1,22 +1,18 @@
 import {Args} from '@oclif/core'
-import {isUtf8} from 'node:buffer'
 import {BaseCommand} from '../../base-command.js'
 import {toBuffer, valueForStdout} from '../../lib/bytes.js'
+import {toEntry, type TransferEntry} from '../../lib/transfer/entry.js'
 import {targetFlags, toStoreTarget} from '../../target-flags.js'
 
-export interface KvGetResult {
-  key: string
-  /** The value as text when it is valid UTF-8, else null (use base64). */
-  value: string | null
-  base64: string
-}
+/** The shape `kv export` writes and `kv import` reads: text, or base64 with "base64": true. */
+export type KvGetResult = TransferEntry
 
 // Hot path: keep imports to what is needed here (no tables, prompts, HTTP or config parsing).
 export default class KvGet extends BaseCommand<typeof KvGet> {
   static override summary = 'Print the value of a key.'
   static override description =
     'Writes the value to stdout exactly as stored, byte for byte; on a terminal, a newline follows a value that does not end with one. ' +
-    'With --json: {"key", "value" (text, or null when the bytes are not UTF-8), "base64"}. A missing key exits with code 3.'
+    'With --json: {"key", "value"}, the value as text, or base64-encoded with "base64": true when the bytes are not UTF-8 (the entry kv export writes). A missing key exits with code 3.'
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --store my-store greeting',
@@ -35,7 +31,7 @@ export default class KvGet extends BaseCommand<typeof KvGet> {
     const value = await backend.getValue(toStoreTarget(this.flags), this.args.key)
     const bytes = toBuffer(value)
     if (this.jsonEnabled()) {
-      return {key: this.args.key, value: isUtf8(bytes) ? bytes.toString('utf8') : null, base64: bytes.toString('base64')}
+      return toEntry({key: this.args.key, value: bytes})
     }
     const output = valueForStdout(bytes, process.stdout.isTTY === true)
     await new Promise<void>((resolve, reject) => process.stdout.write(output, (error) => (error ? reject(error) : resolve())))

@@ -2,10 +2,14 @@
 // read and check everything, plan, get the missing answers, apply in one backend call, then
 // write the runtime config. Output goes through `DeployIo`, so both callers print the same.
 
+import {statSync} from 'node:fs'
+import {dirname} from 'node:path'
 import {collectAll, type AppInfo, type Backend} from '../backend.js'
 import {NotFoundError, UnavailableError} from '../errors.js'
 import {readManifest} from '../manifest/read-manifest.js'
-import {runtimeConfigPath} from '../runtime-config.js'
+import {readRuntimeConfig, renderRuntimeConfig, runtimeConfigPath, updateRuntimeConfig} from '../runtime-config.js'
+import {isTomlTable} from '../toml-table.js'
+import {parse} from 'smol-toml'
 import {parseLinkSpecs, type LinkSpec} from './link-spec.js'
 import {planDeploy, toDeployRequest, type DeployPlan} from './plan.js'
 import {renderDeploySummary} from './render.js'
@@ -38,6 +42,11 @@ export interface DeployIo {
   human: boolean
   /** Called once the backend has applied the deploy: from here on, the change is real. */
   applied?(): void
+  /**
+   * After a deploy to a server: the local runtime config still points `labels` at this machine's
+   * stores. Returns whether to remove those tables (a question at a terminal; false elsewhere).
+   */
+  removeStaleEntries?(file: string, labels: string[]): Promise<boolean>
 }
 
 export interface DeployOutcome {
@@ -62,6 +71,7 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
 
   const runtimeConfig = runtimeConfigPath(manifest.file, options.runtimeConfig, options.cwd)
   if (backend.kind === 'local') {
+    if (options.runtimeConfig !== undefined) requireFolderOf(runtimeConfig, options.runtimeConfig)
     await checkRuntimeConfig(backend, runtimeConfig)
   } else if (options.runtimeConfig !== undefined) {
     io.warn('--runtime-config applies to the local backend only; no runtime config file was written.')
@@ -102,8 +112,10 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
     report.spinUp = outcome.spinUp
   }
 
+  const stale = backend.kind === 'remote' ? await staleLocalEntries(runtimeConfig) : []
   if (io.human) {
     io.log(renderDeploySummary(report))
+    if (stale.length > 0) await reportStaleEntries(runtimeConfig, stale, io)
     if (outcome) {
       for (const kept of outcome.change.keptUserEntries) {
         io.note(`Kept your [key_value_store.${kept.label}] entry (type "${kept.type}") in ${outcome.change.file}; spin up uses it, not kvcloud's store.`)
@@ -113,4 +125,38 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
     }
   }
   return {report, runtimeConfig: outcome}
+}
+
+/** `--runtime-config` in a folder that is not there is most likely a typo: refused, not created. */
+function requireFolderOf(file: string, given: string): void {
+  const folder = dirname(file)
+  const info = statSync(folder, {throwIfNoEntry: false})
+  if (info?.isDirectory()) return
+  throw new NotFoundError(
+    `The folder for --runtime-config ${given} ${info ? 'is not a folder' : 'does not exist'}: ${folder}. Nothing was changed.`,
+    ['Create the folder first, or pass --runtime-config with a file in an existing folder.'],
+  )
+}
+
+/**
+ * The labels whose tables in a local runtime config kvcloud wrote for its local stores (the ones
+ * it marks as its own). After a deploy to a server, spin up with that file would still open them.
+ */
+async function staleLocalEntries(file: string): Promise<string[]> {
+  const text = await readRuntimeConfig(file).catch(() => undefined)
+  if (text === undefined) return []
+  const doc = parse(text)
+  const labels = isTomlTable(doc.key_value_store) ? Object.keys(doc.key_value_store) : []
+  return renderRuntimeConfig(text, file, [], labels).change.removed
+}
+
+async function reportStaleEntries(file: string, labels: string[], io: DeployIo): Promise<void> {
+  const which = labels.length === 1 ? `label "${labels[0]}"` : `labels ${labels.map((label) => `"${label}"`).join(', ')}`
+  io.warn(`${file} still points ${which} at this machine's local kvcloud stores, not at the server's; spin up with that file would read and write the local data.`)
+  if (io.removeStaleEntries && (await io.removeStaleEntries(file, labels))) {
+    await updateRuntimeConfig(file, [], labels)
+    io.note(`Removed the kvcloud tables for ${which} from ${file}; your own entries in it are kept.`)
+  } else {
+    io.note(`To stop using them, remove kvcloud's [key_value_store.LABEL] tables from ${file} (at a terminal, deploy offers to); to keep working locally, deploy with --local.`)
+  }
 }
