@@ -1,6 +1,7 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 import type {Backend} from './lib/backend.js'
-import {CancelledError, KvError} from './lib/errors.js'
+import {CancelledError, KvError, UsageError} from './lib/errors.js'
+import {interactivity} from './lib/interactive.js'
 import type {Prompter, PromptStreams} from './lib/prompts.js'
 import {chalk} from './lib/output.js'
 import {resolveBackend} from './lib/resolve-backend.js'
@@ -56,7 +57,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A person can answer questions: stdin and stdout are terminals and CI is unset. */
   protected get interactive(): boolean {
-    return Boolean(process.stdin.isTTY && process.stdout.isTTY && !process.env.CI)
+    return interactivity().interactive
+  }
+
+  /** Why no question can be asked, to finish "…needs confirmation, and ___": no terminal, or CI set. */
+  protected get noQuestionsReason(): string {
+    return interactivity().reason
   }
 
   /**
@@ -81,22 +87,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error
-    if (error instanceof KvError) {
+    // A command line the parser refused: kvcloud's one error shape, never oclif's dump of its
+    // parser state (which holds the whole config and every flag value, a token included).
+    const kvError = error instanceof Errors.CLIError && !(error instanceof KvError) ? usageErrorOf(error, this.argv) : error
+    if (kvError instanceof KvError) {
       if (this.jsonEnabled()) {
-        this.logJson({error: {kind: error.kind, message: error.message, hints: error.hints, exitCode: error.exitCode}})
+        this.logJson({error: {kind: kvError.kind, message: kvError.message, hints: kvError.hints, exitCode: kvError.exitCode}})
       }
-      this.printError(error.message, error.hints)
-      return this.exit(error.exitCode)
-    }
-    if (error instanceof Errors.CLIError) {
-      // Usage errors from the parser: oclif prints them and exits 2; keep that code under --json too.
-      if (this.jsonEnabled()) process.exitCode = error.oclif?.exit ?? 2
-      return super.catch(error)
+      // A declined or cancelled question is an answer, not a failure: one plain line.
+      if (kvError instanceof CancelledError) process.stderr.write(`${kvError.message}\n`)
+      else this.printError(kvError.message, kvError.hints)
+      return this.exit(kvError.exitCode)
     }
     // Anything else is a bug or an I/O failure nobody typed: one line, details on request.
     const detail = this.flags?.verbose || process.env.DEBUG?.includes('kvcloud') ? `\n${error.stack}` : ''
-    if (this.jsonEnabled()) this.logJson({error: {kind: 'unexpected', message: error.message, exitCode: 1}})
-    this.printError(`${error.message}${detail}`, detail ? [] : ['Run again with --verbose for details.'])
+    const hints = detail ? [] : ['Run again with --verbose for details.']
+    if (this.jsonEnabled()) this.logJson({error: {kind: 'unexpected', message: error.message, hints, exitCode: 1}})
+    this.printError(`${error.message}${detail}`, hints)
     return this.exit(1)
   }
 
@@ -112,4 +119,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${chalk.red('Error:')} ${message}\n`)
     for (const hint of hints) process.stderr.write(`${hint}\n`)
   }
+}
+
+/**
+ * oclif's parse error as kvcloud's usage error (exit 2): its message lines, with oclif's
+ * "See more help" line as a hint, and any token given on the command line or in KVCLOUD_TOKEN
+ * replaced by "***" in case the parser quoted it.
+ */
+export function usageErrorOf(error: Errors.CLIError, argv: readonly string[]): UsageError {
+  const secrets = tokensIn(argv)
+  const redact = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '***'), text)
+  const lines = redact(error.message)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== 'The following error occurred:' && line !== 'The following errors occurred:')
+  const hints = lines.filter((line) => line.startsWith('See more help with'))
+  const message = lines.filter((line) => !hints.includes(line)).join(' ')
+  return new UsageError(message || 'The command line was not understood.', hints)
+}
+
+function tokensIn(argv: readonly string[]): string[] {
+  const found: string[] = []
+  argv.forEach((arg, index) => {
+    if (arg === '--token' && argv[index + 1] !== undefined) found.push(argv[index + 1]!)
+    else if (arg.startsWith('--token=')) found.push(arg.slice('--token='.length))
+  })
+  if (process.env.KVCLOUD_TOKEN) found.push(process.env.KVCLOUD_TOKEN)
+  return found.filter((token) => token.length >= 4)
 }

@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 import type {StoreTarget} from './lib/backend.js'
+import {InvalidInputError} from './lib/errors.js'
+import {validateLabel, validateStoreName} from './lib/validation.js'
 
 // The selector every pair command shares: a store by name (-s), or the store an app
 // links under a label (-l with -a). oclif enforces the combinations, so a command
@@ -37,10 +39,20 @@ export interface TargetFlagValues {
   app?: string
 }
 
-/** The parsed selector as the backend takes it. */
+/**
+ * The parsed selector as the backend takes it. A name that breaks the naming rule (an empty
+ * `--store=` included) is a usage error naming the rule, not a store that is "not found".
+ */
 export function toStoreTarget(flags: TargetFlagValues): StoreTarget {
-  if (flags.store !== undefined) return {store: flags.store}
-  if (flags.label !== undefined && flags.app !== undefined) return {app: flags.app, label: flags.label}
+  if (flags.store !== undefined) {
+    validateStoreName(flags.store)
+    return {store: flags.store}
+  }
+  if (flags.label !== undefined && flags.app !== undefined) {
+    validateLabel(flags.label)
+    if (flags.app === '') throw new InvalidInputError('The app name given with --app is empty.')
+    return {app: flags.app, label: flags.label}
+  }
   // oclif's exactlyOne/dependsOn make this unreachable from the command line.
   throw new Error('Give --store, or --label with --app.')
 }

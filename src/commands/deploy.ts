@@ -41,6 +41,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       multiple: true,
       multipleNonGreedy: true,
     }),
+    prune: Flags.boolean({description: 'Unlink the labels of this app that no component declares any more.'}),
+    'import-spin-data': Flags.boolean({
+      description: 'Import what Spin itself kept for a newly linked label (.spin/sqlite_key_value.db for "default", or a spin store your runtime config named) into the store linked to it. --no-import-spin-data leaves it.',
+      allowNo: true,
+    }),
     'runtime-config': Flags.string({
       description: 'Runtime config file to write for spin up (local backend). Default: runtime-config.toml beside the manifest.',
       helpValue: 'FILE',
@@ -59,6 +64,8 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         keyValues: flags['key-value'] ?? [],
         runtimeConfig: flags['runtime-config'],
         cwd: process.cwd(),
+        prune: flags.prune,
+        importSpinData: flags['import-spin-data'],
       },
       {
         human: !this.jsonEnabled(),
@@ -66,6 +73,12 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         note: (text) => this.note(text),
         warn: (text) => this.warn(text),
         answer: (plan, links) => this.answer(plan, links),
+        importSpinData: async (data, store) =>
+          this.interactive &&
+          this.ask((prompter) => prompter.confirmSpinDataImport(data, store), 'Cancelled; Spin\'s data was not imported (the deploy itself is done).'),
+        removeStaleEntries: async (file, labels) =>
+          this.interactive &&
+          this.ask((prompter) => prompter.confirmRemoveStaleEntries(file, labels), 'Cancelled; the runtime config was left as it is (the deploy itself is done).'),
       },
     )
     return report
@@ -79,7 +92,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         ...(this.flags['key-value'] ?? []).flatMap((pair) => ['--key-value', pair]),
         ...(this.flags['runtime-config'] === undefined ? [] : ['--runtime-config', this.flags['runtime-config']]),
       ]
-      throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs})
+      throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs}, {reason: this.noQuestionsReason})
     }
     return this.ask(
       async (prompter) => (await import('../lib/prompts.js')).askForUnansweredLabels(plan, prompter),

@@ -1,11 +1,21 @@
-import {parseArgs} from 'node:util'
+import {parseFastArgs, type FastOptions} from './options.js'
 import {plainLocalPaths} from './plain-local.js'
 import {runDeploy, type DeployIo} from '../lib/deploy/run-deploy.js'
 import {KvError} from '../lib/errors.js'
 import {LocalBackend} from '../lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
-const SINGLE = ['from', 'runtime-config'] as const
+/** The flags of `deploy` this path takes, spelt as the command's (a test compares them). */
+export const DEPLOY_OPTIONS = {
+  from: {type: 'string', short: 'f'},
+  link: {type: 'string', multiple: true},
+  yes: {type: 'boolean', short: 'y'},
+  'dry-run': {type: 'boolean'},
+  'key-value': {type: 'string', multiple: true},
+  'runtime-config': {type: 'string'},
+  prune: {type: 'boolean'},
+  local: {type: 'boolean'},
+} satisfies FastOptions
 
 /**
  * A scripted deploy on the local backend (every label answered by --link, --yes or an existing
@@ -16,29 +26,17 @@ const SINGLE = ['from', 'runtime-config'] as const
  * argv to the oclif command. Returns true when it has handled the command.
  */
 export async function fastDeploy(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      tokens: true,
-      options: {
-        from: {type: 'string', short: 'f'},
-        link: {type: 'string', multiple: true},
-        yes: {type: 'boolean', short: 'y'},
-        'dry-run': {type: 'boolean'},
-        'key-value': {type: 'string', multiple: true},
-        'runtime-config': {type: 'string'},
-        local: {type: 'boolean'},
-      },
-    })
-  } catch {
-    return false
-  }
-  const {values, tokens} = parsed
-  for (const name of SINGLE) {
-    if (tokens.filter((token) => token.kind === 'option' && token.name === name).length > 1) return false
+  const parsed = parseFastArgs(argv, DEPLOY_OPTIONS, false)
+  if (!parsed) return false
+  const values = parsed.values as {
+    from?: string
+    link?: string[]
+    yes?: boolean
+    'dry-run'?: boolean
+    'key-value'?: string[]
+    'runtime-config'?: string
+    prune?: boolean
+    local?: boolean
   }
 
   // Only the plain local case: a login, remote settings or user limits need the full command.
@@ -80,6 +78,7 @@ export async function fastDeploy(argv: string[], env: NodeJS.ProcessEnv = proces
         dryRun: values['dry-run'] ?? false,
         keyValues: values['key-value'] ?? [],
         runtimeConfig: values['runtime-config'],
+        prune: values.prune,
         cwd: process.cwd(),
       },
       io,

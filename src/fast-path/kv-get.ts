@@ -1,4 +1,4 @@
-import {parseArgs} from 'node:util'
+import {parseFastArgs, type FastOptions} from './options.js'
 import {plainLocalPaths} from './plain-local.js'
 import type {StoreTarget} from '../lib/backend.js'
 import {KvError} from '../lib/errors.js'
@@ -13,24 +13,19 @@ import {DEFAULT_LIMITS} from '../lib/validation.js'
  * argument, any error) returns false, and bin/run.js hands the same argv to the oclif command,
  * which owns every message and exit code. Returns true when it has written the value.
  */
+/** The flags of `kv get` this path takes, spelt as the command's (a test compares them). */
+export const KV_GET_OPTIONS = {
+  store: {type: 'string', short: 's'},
+  label: {type: 'string', short: 'l'},
+  app: {type: 'string', short: 'a'},
+  local: {type: 'boolean'},
+} satisfies FastOptions
+
 export async function fastKvGet(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        store: {type: 'string', short: 's'},
-        label: {type: 'string', short: 'l'},
-        app: {type: 'string', short: 'a'},
-        local: {type: 'boolean'},
-      },
-    })
-  } catch {
-    return false
-  }
-  const {values, positionals} = parsed
+  const parsed = parseFastArgs(argv, KV_GET_OPTIONS, true)
+  if (!parsed) return false
+  const {positionals} = parsed
+  const values = parsed.values as {store?: string; label?: string; app?: string; local?: boolean}
   if (positionals.length !== 1) return false
   let target: StoreTarget
   if (values.store !== undefined && values.label === undefined && values.app === undefined) target = {store: values.store}

@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer'
 /** The same bytes as a Buffer, without copying (better-sqlite3 and HTTP replies take Buffers). */
 export function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
@@ -12,5 +13,32 @@ const NEWLINE = Buffer.from('\n')
  */
 export function valueForStdout(value: Uint8Array, stdoutIsTerminal: boolean): Buffer {
   const bytes = toBuffer(value)
-  return stdoutIsTerminal && bytes.at(-1) !== 0x0a ? Buffer.concat([bytes, NEWLINE]) : bytes
+  if (!stdoutIsTerminal) return bytes
+  // A Spin counter would print as raw bytes: show the number it holds.
+  if (looksLikeCounter(bytes)) return Buffer.from(`${decodeCounter(bytes)}\n`)
+  return bytes.at(-1) !== 0x0a ? Buffer.concat([bytes, NEWLINE]) : bytes
+}
+
+/**
+ * Spin's atomic counters (spin crates/key-value-spin, `increment`): a whole number stored as an
+ * 8-byte little-endian i64, the only value its increment accepts.
+ */
+export const COUNTER_BYTES = 8
+
+export function encodeCounter(value: bigint): Buffer {
+  const bytes = Buffer.alloc(COUNTER_BYTES)
+  bytes.writeBigInt64LE(value)
+  return bytes
+}
+
+export function decodeCounter(bytes: Uint8Array): bigint {
+  return toBuffer(bytes).readBigInt64LE()
+}
+
+/** Eight bytes that are not printable text: what Spin's increment leaves. */
+export function looksLikeCounter(bytes: Uint8Array): boolean {
+  if (bytes.byteLength !== COUNTER_BYTES) return false
+  const buffer = toBuffer(bytes)
+  // eslint-disable-next-line no-control-regex
+  return !isUtf8(buffer) || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(buffer.toString('utf8'))
 }

@@ -13,7 +13,11 @@ export const ExitCode = {
   cancelled: 130,
 } as const
 
-export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'unavailable' | 'too-large' | 'cancelled'
+/**
+ * `usage` is a command line the parser refused (unknown flag, missing argument); `invalid` is a
+ * value that was parsed but breaks a rule (a bad name, a bad input file). Both exit 2.
+ */
+export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'usage' | 'unauthorized' | 'unavailable' | 'too-large' | 'cancelled'
 
 export class KvError extends Error {
   readonly kind: ErrorKind
@@ -75,16 +79,20 @@ export class UnavailableError extends KvError {
 }
 
 /**
- * The person at the terminal cancelled a question (Ctrl-C, Esc) or declined what it asked:
- * nothing was changed. Exits 130 unless told otherwise. Never crosses the wire.
+ * The person at the terminal cancelled a question (Ctrl-C, Esc) or declined what it asked (a
+ * relink answered No, a store name mistyped at `kv delete`): nothing was changed. Always exit 130,
+ * whichever way the question ended. Never crosses the wire.
  */
 export class CancelledError extends KvError {
-  constructor(message: string, private readonly code: number = ExitCode.cancelled) {
+  constructor(message: string) {
     super('cancelled', message)
   }
+}
 
-  override get exitCode(): number {
-    return this.code
+/** A command line the parser refused (oclif's parse errors), as kvcloud reports it. */
+export class UsageError extends KvError {
+  constructor(message: string, hints: string[] = []) {
+    super('usage', message, hints)
   }
 }
 
@@ -93,6 +101,7 @@ export function exitCodeFor(kind: ErrorKind): number {
     case 'not-found': return ExitCode.notFound
     case 'conflict': return ExitCode.conflict
     case 'invalid':
+    case 'usage':
     case 'too-large': return ExitCode.usage
     case 'unauthorized': return ExitCode.unauthorized
     case 'unavailable': return ExitCode.runtime
@@ -104,7 +113,8 @@ export function httpStatusFor(kind: ErrorKind): number {
   switch (kind) {
     case 'not-found': return 404
     case 'conflict': return 409
-    case 'invalid': return 400
+    case 'invalid':
+    case 'usage': return 400
     case 'too-large': return 413
     case 'unauthorized': return 401
     case 'unavailable': return 503
@@ -126,6 +136,7 @@ export function makeError(kind: ErrorKind, message: string, hints: string[] = []
     case 'not-found': return new NotFoundError(message, hints)
     case 'conflict': return new ConflictError(message, hints)
     case 'invalid': return new InvalidInputError(message, hints)
+    case 'usage': return new UsageError(message, hints)
     case 'too-large': return new TooLargeError(message, hints)
     case 'unauthorized': return new UnauthorizedError(message, hints)
     case 'unavailable': return new UnavailableError(message, hints)

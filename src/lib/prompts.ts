@@ -169,6 +169,19 @@ export class Prompter {
     return this.ask((context) => password({message: `API token for ${url}`, mask: false}, context))
   }
 
+  /** After a deploy to a server: remove the local runtime config's kvcloud tables? Default No. */
+  async confirmRemoveStaleEntries(file: string, labels: string[]): Promise<boolean> {
+    return this.ask((context) =>
+      confirm({message: `Remove kvcloud's tables for ${labels.join(', ')} from ${file}?`, default: false}, context),
+    )
+  }
+
+  async confirmSpinDataImport(data: {label: string; file: string; pairs: number}, store: string): Promise<boolean> {
+    return this.ask((context) =>
+      confirm({message: `Spin keeps ${data.pairs.toLocaleString('en-US')} pairs for "${data.label}" in ${data.file}. Import them into key value store "${store}"?`, default: true}, context),
+    )
+  }
+
   async confirmAppDelete(app: string, linkCount: number): Promise<boolean> {
     const links = linkCount === 1 ? 'its link' : `its ${linkCount} links`
     return this.ask((context) =>

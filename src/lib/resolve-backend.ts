@@ -8,6 +8,12 @@ export interface BackendChoice {
   env?: NodeJS.ProcessEnv
 }
 
+/** An environment variable as kvcloud reads it: set to an empty string counts as unset (like CI=). */
+export function envSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value === '' ? undefined : value
+}
+
 /**
  * Picks the backend: local when forced; remote when KVCLOUD_URL/KVCLOUD_TOKEN are set or a login
  * is saved; local otherwise. Each implementation is imported only when chosen, so a local
@@ -16,12 +22,13 @@ export interface BackendChoice {
 export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
   const env = choice.env ?? process.env
   const config = await UserConfig.open({env})
-  const forced = env.KVCLOUD_BACKEND
+  const forced = envSetting(env, 'KVCLOUD_BACKEND')
   if (forced && forced !== 'local' && forced !== 'remote') {
     throw new InvalidInputError(`KVCLOUD_BACKEND is "${forced}"; it must be "local" or "remote".`)
   }
-  const remote = remoteSettings(config, env)
-  if (choice.forceLocal || forced === 'local' || (!remote && forced !== 'remote')) {
+  const local = choice.forceLocal || forced === 'local'
+  const remote = local ? undefined : remoteSettings(config, env)
+  if (local || (!remote && forced !== 'remote')) {
     const {LocalBackend} = await import('./local/local-backend.js')
     return LocalBackend.open({home: config.paths.dataDir, limits: config.limits})
   }
@@ -34,13 +41,40 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
   return HttpBackend.connect({url: remote.url, token: remote.token, limits: config.limits})
 }
 
+/**
+ * The server and token to use, or undefined for none. A saved token is only ever sent to the URL
+ * it was saved with: a KVCLOUD_URL naming another server needs KVCLOUD_TOKEN (or a login for that
+ * URL). Empty variables count as unset, so an unset CI secret never silently means "local".
+ */
 export function remoteSettings(config: UserConfig, env: NodeJS.ProcessEnv): {url: string; token: string} | undefined {
-  const url = env.KVCLOUD_URL ?? config.settings.login?.url
-  const token = env.KVCLOUD_TOKEN ?? config.settings.login?.token
-  if (env.KVCLOUD_URL && !env.KVCLOUD_TOKEN && !config.settings.login?.token) {
-    throw new InvalidInputError(`KVCLOUD_URL is set to ${env.KVCLOUD_URL} but no token is given.`, [
-      'Set KVCLOUD_TOKEN too, or run "kvcloud login --url URL --token TOKEN".',
-    ])
+  const url = envSetting(env, 'KVCLOUD_URL')
+  const token = envSetting(env, 'KVCLOUD_TOKEN')
+  const login = config.settings.login
+  if (url !== undefined) {
+    if (token !== undefined) return {url, token}
+    if (login && sameServer(login.url, url)) return {url, token: login.token}
+    throw new InvalidInputError(
+      `KVCLOUD_URL is set to ${url}, but KVCLOUD_TOKEN is not set` +
+        (login ? `, and the saved login is for another server (${login.url}); a saved token is only sent to the server it was saved for.` : ', and no login is saved.'),
+      [`Set KVCLOUD_TOKEN to a token of that server, or run "kvcloud login --url ${url}".`],
+    )
   }
-  return url && token ? {url, token} : undefined
+  if (token !== undefined) {
+    if (login) return {url: login.url, token}
+    throw new InvalidInputError('KVCLOUD_TOKEN is set, but no server is: set KVCLOUD_URL too, or run "kvcloud login --url URL".')
+  }
+  return login ? {url: login.url, token: login.token} : undefined
+}
+
+/** The same server as the HTTP client addresses it: origin and path, without trailing slashes. */
+export function sameServer(a: string, b: string): boolean {
+  const canonical = (url: string) => {
+    try {
+      const parsed = new URL(url)
+      return parsed.origin + parsed.pathname.replace(/\/+$/, '')
+    } catch {
+      return url
+    }
+  }
+  return canonical(a) === canonical(b)
 }

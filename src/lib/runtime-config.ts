@@ -31,6 +31,8 @@ export interface RuntimeConfigChange {
   written: string[]
   /** Labels kvcloud left alone because the user configured them with another type (redis, ...). */
   keptUserEntries: Array<{label: string; type: string}>
+  /** The user's own `type = "spin"` tables that now point at kvcloud's store instead (their data stays in `path`). */
+  replacedUserEntries: Array<{label: string; path: string}>
   /** kvcloud tables removed (after an unlink). */
   removed: string[]
   /** False when the file already said exactly this. */
@@ -98,7 +100,7 @@ export function renderRuntimeConfig(
   const original = existing ?? ''
   const doc = existing === undefined ? {} : parseRuntimeConfig(existing, file)
   const stores = isTomlTable(doc.key_value_store) ? doc.key_value_store : {}
-  const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], removed: [], changed: false}
+  const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], replacedUserEntries: [], removed: [], changed: false}
   const chunks = splitChunks(original)
   let rewriteWhole = false
   const expected: TomlTable = {}
@@ -125,6 +127,10 @@ export function renderRuntimeConfig(
     change.written.push(entry.label)
     const block = renderTable(entry, value)
     const chunk = chunks.find((candidate) => candidate.label === entry.label)
+    const ours = chunk?.body.some((line) => line.trim().startsWith(MARKER)) ?? false
+    if (!ours && isTomlTable(current) && typeof current.path === 'string' && current.path !== value.path) {
+      change.replacedUserEntries.push({label: entry.label, path: current.path})
+    }
     if (chunk) {
       chunk.body = block
     } else if (current !== undefined) {
@@ -280,8 +286,14 @@ export function updateRuntimeConfig(
     }
     renameSync(temporary, target)
   } catch (error) {
-    rmSync(temporary, {force: true})
-    throw new UnavailableError(`Cannot write the runtime config ${file}: ${(error as Error).message}`)
+    try {
+      rmSync(temporary, {force: true})
+    } catch {
+      // Never made (a name too long, a folder gone): nothing to remove.
+    }
+    // The system's message without the temporary file's name ("ENAMETOOLONG: name too long, open '...'").
+    const reason = (error as Error).message.replace(/, \w+ '[^']*'$/, '')
+    throw new UnavailableError(`Cannot write the runtime config ${file}: ${reason}`)
   }
   return change
 }

@@ -12,19 +12,23 @@ export function validateStoreName(name: string): void {
   }
 }
 
-// Spin's label rule: kebab-case or snake_case words, each starting with a letter, all one case.
-const LABEL_PATTERNS = [
-  /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
-  /^[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*$/,
-  /^[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*$/,
-  /^[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)*$/,
-]
+/**
+ * Spin's identifier rule (spin crates/serde/src/id.rs), which labels and v2 component ids follow:
+ * words joined by one delimiter ("-" for kebab-case, "_" for snake_case), each word an ASCII letter
+ * followed by ASCII letters and digits, its letters all lower-case or all upper-case. Each word
+ * picks its own case: "HELLO-world" and "mixed_CASE_words" are valid, "Hello" is not.
+ */
+export function isSpinId(text: string, delimiter: '-' | '_'): boolean {
+  if (text === '') return false
+  return text.split(delimiter).every((word) => /^(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)$/.test(word))
+}
 
 export const LABEL_RULE =
-  'A label is kebab-case or snake_case words (not both), each word starting with a letter, all lower- or all upper-case, e.g. "default", "prompt-store", "prompt_store"'
+  'A label is kebab-case or snake_case (not both): words of ASCII letters and digits joined by "-" or by "_", each starting with a letter and all lower- or all upper-case, e.g. "default", "prompt-store", "prompt_store", "HELLO-world"'
 
+/** Spin's rule for key_value_stores labels: a kebab-case or a snake_case id. */
 export function isValidLabel(label: string): boolean {
-  return LABEL_PATTERNS.some((pattern) => pattern.test(label))
+  return isSpinId(label, '-') || isSpinId(label, '_')
 }
 
 export function validateLabel(label: string): void {
@@ -33,12 +37,21 @@ export function validateLabel(label: string): void {
   }
 }
 
-export const APP_NAME_RULE = 'An app name is 1 to 128 characters with no "/", "\\" or control characters'
+export const APP_NAME_RULE =
+  'An app name is a kebab-case or snake_case name of up to 128 characters, as "spin new" makes them: words of ASCII letters and digits joined by "-" or by "_", each starting with a letter, e.g. "my-app"'
+
+/**
+ * App names. Spin's manifest takes any string, but `spin new` only makes kebab-case names, and
+ * kvcloud names stores, files and URLs after apps, so a deploy holds the name to Spin's id rule.
+ * Only deploy checks it: an app already in a catalog is still found, shown and deleted by its name.
+ */
+export function isValidAppName(name: string): boolean {
+  return name.length <= 128 && (isSpinId(name, '-') || isSpinId(name, '_'))
+}
 
 export function validateAppName(name: string): void {
-  // eslint-disable-next-line no-control-regex
-  if (name.length === 0 || name.length > 128 || /[/\\\u0000-\u001f\u007f]/.test(name)) {
-    throw new InvalidInputError(`Invalid app name "${name}". ${APP_NAME_RULE}.`)
+  if (!isValidAppName(name)) {
+    throw new InvalidInputError(`Invalid app name ${JSON.stringify(name)}. ${APP_NAME_RULE}.`)
   }
 }
 

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {repoRoot, tempHome} from '../helpers/cli.js'
 import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
 
-const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'manifests')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'manifests')
 
 describe('deploy through the binary', function () {
   this.timeout(60_000)
@@ -66,11 +66,10 @@ describe('deploy through the binary', function () {
     assert.deepEqual(stores.map((store) => store.key_value_store), ['shop-cache', 'shop-default'])
   })
 
-  it('reads the shared v1 fixture with -f FILE and writes --runtime-config where asked', async () => {
+  it('reads the v1 fixture with -f FILE and writes --runtime-config where asked', async () => {
     const runtimeConfig = join(home, 'rc', 'visit-counter.toml')
-    // A folder that does not exist is refused before anything changes.
-    const refused = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home}, 2)
-    assert.match(refused.stderr, /the folder .*rc does not exist\. Nothing was deployed\./)
+    const missingFolder = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home}, 3)
+    assert.match(missingFolder.stderr, /^Error: The folder for --runtime-config .*rc\/visit-counter\.toml does not exist: .*\/rc\. Nothing was changed\.$/m)
     assert.equal((await cli(['apps', 'list', '--json'], {home})).stdout.trim(), '[]')
     mkdirSync(join(home, 'rc'))
     const result = await cli(['deploy', '-f', join(fixtures, 'v1-legacy.toml'), '--yes', '--runtime-config', runtimeConfig], {home})
@@ -84,7 +83,7 @@ describe('deploy through the binary', function () {
     assert.deepEqual(info.components.map((component: {id: string}) => component.id), ['counter', 'report'])
   })
 
-  it('the shared v2 fixture: notes that sqlite databases are not linked yet; app info shows components and links', async () => {
+  it('the v2 fixture: notes that sqlite databases are not linked yet; app info shows components and links', async () => {
     const result = await cli(['deploy', '-f', join(fixtures, 'v2-two-components.toml'), '--yes', '--runtime-config', join(home, 'rc.toml')], {home})
     assert.match(result.stderr, /Note: kvcloud does not link SQLite databases yet; the app's sqlite_databases labels \(audit\) are left alone\./)
     const info = await cli(['apps', 'info', 'feedback-triage'], {home})

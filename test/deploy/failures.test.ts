@@ -55,7 +55,7 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
       const result = await refuses(
         ['deploy', '--link', 'kv:sessions=case-b'],
         2,
-        /^Error: App "shop" has a label with no key value store linked: promptstore\. There is no terminal to ask which store to use, so nothing was changed\.$/m,
+        /^Error: App "shop" has a label with no key value store linked: promptstore\. Nothing was changed: which store each uses needs an answer, and there is no terminal to ask on\.$/m,
       )
       assert.equal(readFileSync(join(appDir, 'runtime-config.toml'), 'utf8'), runtimeConfigBefore)
       const line = /^ {2}(kvcloud deploy .*)$/m.exec(result.stderr)?.[1]
@@ -94,17 +94,17 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
 
     it('malformed TOML: names the file and the line', async () => {
       const file = join(home, 'broken.toml')
-      writeFileSync(file, 'spin_manifest_version = 2\n[application]\nname = "shop\n')
-      await refuses(['deploy', '-f', file], 2, new RegExp(`^Error: Invalid Spin manifest ${file}, line 3: not valid TOML`, 'm'))
+      writeFileSync(file, 'spin_manifest_version = 2\ntrigger = {}\n[application]\nname = "shop\n')
+      await refuses(['deploy', '-f', file], 2, new RegExp(`^Error: Invalid Spin manifest ${file}, line 4: not valid TOML`, 'm'))
     })
 
     it('unknown manifest version, bad label, missing name: one message each', async () => {
       const file = join(home, 'bad.toml')
       writeFileSync(file, 'spin_manifest_version = 3\n[application]\nname = "shop"\n')
       await refuses(['deploy', '-f', file], 2, /line 1: unknown manifest version spin_manifest_version = 3\./)
-      writeFileSync(file, 'spin_manifest_version = 2\n[application]\nname = "shop"\n[component.web]\nkey_value_stores = ["my-store_x"]\n')
-      await refuses(['deploy', '-f', file, '--yes'], 2, /line 5: invalid label "my-store_x" in key_value_stores of component "web"/)
-      writeFileSync(file, 'spin_manifest_version = 2\n[application]\nversion = "1"\n')
+      writeFileSync(file, 'spin_manifest_version = 2\ntrigger = {}\n[application]\nname = "shop"\n[component.web]\nkey_value_stores = ["my-store_x"]\n')
+      await refuses(['deploy', '-f', file, '--yes'], 2, /line 6: invalid label "my-store_x" in key_value_stores of component "web"/)
+      writeFileSync(file, 'spin_manifest_version = 2\ntrigger = {}\n[application]\nversion = "1"\n')
       await refuses(['deploy', '-f', file, '--yes'], 2, /the app has no name/)
     })
 
@@ -161,7 +161,7 @@ describe('deploy, link, unlink and apps: failures without a terminal change noth
     })
 
     it('apps: delete without --yes and without a terminal, and missing apps', async () => {
-      await refuses(['apps', 'delete', 'shop'], 2, /Deleting app "shop" needs confirmation, and there is no terminal to ask it on\. Nothing was deleted\.\nTo delete it from a script, run: kvcloud apps delete shop --yes/)
+      await refuses(['apps', 'delete', 'shop'], 2, /Deleting app "shop" needs confirmation, and there is no terminal to ask on\. Nothing was deleted\.\nTo delete it from a script, run: kvcloud apps delete shop --yes/)
       await refuses(['apps', 'delete', 'nope', '--yes'], 3, /Could not find app 'nope'/)
       await refuses(['apps', 'info', 'nope'], 3, /Could not find app 'nope'/)
     })

@@ -12,7 +12,7 @@ import {parseManifest, type SpinManifest} from '../../src/lib/manifest/manifest.
 function manifest(labels: string[], options: {name?: string; sqlite?: string[]} = {}): SpinManifest {
   const list = (items: string[]) => `[${items.map((item) => JSON.stringify(item)).join(', ')}]`
   return parseManifest(
-    `spin_manifest_version = 2\n[application]\nname = ${JSON.stringify(options.name ?? 'shop')}\nversion = "1.2.0"\n` +
+    `spin_manifest_version = 2\ntrigger = {}\n[application]\nname = ${JSON.stringify(options.name ?? 'shop')}\nversion = "1.2.0"\n` +
       `[component.web]\nkey_value_stores = ${list(labels)}\nsqlite_databases = ${list(options.sqlite ?? [])}\n`,
     '/apps/shop/spin.toml',
   )
@@ -212,10 +212,10 @@ describe('deploy: the failure without a terminal', () => {
       leadingArgs: ['-f', 'my app/spin.toml'],
       links: parseLinkSpecs(['kv:b=case-b']),
       trailingArgs: ['--key-value', "it's=1"],
-    })
-    assert.equal(error.message, 'App "shop" has a label with no key value store linked: a. There is no terminal to ask which store to use, so nothing was changed.')
+    }, {reason: 'there is no terminal to ask on'})
+    assert.equal(error.message, 'App "shop" has a label with no key value store linked: a. Nothing was changed: which store each uses needs an answer, and there is no terminal to ask on.')
     assert.equal(error.hints[1], `  kvcloud deploy -f 'my app/spin.toml' --link kv:b=case-b --link kv:a=shop-a --key-value 'it'\\''s=1'`)
-    const two = unansweredLabelsError(plan({manifest: manifest(['x', 'y'])}), {bin: 'kvcloud', leadingArgs: [], links: [], trailingArgs: []})
+    const two = unansweredLabelsError(plan({manifest: manifest(['x', 'y'])}), {bin: 'kvcloud', leadingArgs: [], links: [], trailingArgs: []}, {reason: 'there is no terminal to ask on'})
     assert.match(two.message, /has 2 labels with no key value store linked: x, y\./)
     assert.equal(two.hints[1], '  kvcloud deploy --link kv:x=shop-x --link kv:y=shop-y')
   })

@@ -6,7 +6,7 @@ import {keys, ScriptedTerminal} from './scripted-terminal.js'
 
 function firstDeploy(labels: string[], existingStores: string[] = []): DeployPlan {
   const manifest = parseManifest(
-    `spin_manifest_version = 2\n[application]\nname = "shop"\n[component.web]\nkey_value_stores = ${JSON.stringify(labels)}\n`,
+    `spin_manifest_version = 2\ntrigger = {}\n[application]\nname = "shop"\n[component.web]\nkey_value_stores = ${JSON.stringify(labels)}\n`,
     '/apps/shop/spin.toml',
   )
   return planDeploy({manifest, existingStores, links: [], yes: false})

@@ -69,8 +69,9 @@ describe('deploy and link in a real terminal', function () {
     await cli(['deploy', '--link', 'kv:promptstore1=case-a', '--link', 'kv:promptstore2=case-a'], {home, cwd: appDir})
     const question = /App "shop"'s "promptstore1" label is currently linked to "case-a"\. Change to link to key value store "case-b" instead\? \(y\/N\)/
     const declined = await runInPty(['link', 'kv', 'promptstore1', '-a', 'shop', '-s', 'case-b'], {home, cwd: appDir, steps: [{when: question, keys: enter}]})
-    assert.equal(declined.exitCode, 1, declined.screen)
-    assert.match(declined.screen, /Kept the link of label "promptstore1" to key value store "case-a"; nothing was changed\./)
+    assert.equal(declined.exitCode, 130, declined.screen)
+    assert.match(declined.screen, /^Cancelled; label "promptstore1" stays linked to key value store "case-a"\. Nothing was changed\.$/m)
+    assert.doesNotMatch(declined.screen, /Error/)
     const accepted = await runInPty(['link', 'kv', 'promptstore1', '-a', 'shop', '-s', 'case-b'], {home, cwd: appDir, steps: [{when: question, keys: `y${enter}`}]})
     assert.equal(accepted.exitCode, 0, accepted.screen)
     assert.match(accepted.screen, /Key value store "case-b" is now linked to app "shop" with the label "promptstore1" \(instead of "case-a"\)/)

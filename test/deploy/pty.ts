@@ -30,11 +30,12 @@ export function ensureScriptCommand(): void {
  * Runs `kvcloud ARGS` in a pseudo-terminal 200 columns wide and answers its questions: each step
  * waits for its text on the screen, then types its keys, as a person would.
  */
-export function runInPty(args: string[], options: {home: string; cwd: string; steps: PtyStep[]; timeoutMs?: number}): Promise<PtyResult> {
+export function runInPty(args: string[], options: {home: string; cwd: string; steps: PtyStep[]; timeoutMs?: number; env?: NodeJS.ProcessEnv}): Promise<PtyResult> {
   const command = `stty cols 200 rows 50; exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`
   const env: NodeJS.ProcessEnv = {...process.env, KVCLOUD_HOME: options.home, NO_COLOR: '1', TERM: 'xterm'}
   delete env.CI
   delete env.FORCE_COLOR
+  Object.assign(env, options.env)
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {cwd: options.cwd, env})
   const steps = [...options.steps]
   let raw = ''

@@ -158,10 +158,10 @@ describe('runtime config: files and paths', () => {
     const backend = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
     try {
       await backend.deploy({app: {name: 'shop', components: []}, links: []})
-      await backend.deploy({app: {name: '__proto__', components: []}, links: []})
+      await backend.deploy({app: {name: 'constructor', components: []}, links: []})
       assert.equal(await backend.runtimeConfigLocation('shop'), undefined)
       await backend.rememberRuntimeConfig('shop', {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
-      await backend.rememberRuntimeConfig('__proto__', {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+      await backend.rememberRuntimeConfig('constructor', {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
       await assert.rejects(backend.rememberRuntimeConfig('nope', {runtimeConfig: '/n/rc.toml', manifest: '/n/spin.toml'}), /Could not find app 'nope'/)
     } finally {
       await backend.close()
@@ -169,7 +169,7 @@ describe('runtime config: files and paths', () => {
     const reopened = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
     try {
       assert.deepEqual(await reopened.runtimeConfigLocation('shop'), {runtimeConfig: '/apps/shop/runtime-config.toml', manifest: '/apps/shop/spin.toml'})
-      assert.deepEqual(await reopened.runtimeConfigLocation('__proto__'), {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
+      assert.deepEqual(await reopened.runtimeConfigLocation('constructor'), {runtimeConfig: '/p/rc.toml', manifest: '/p/spin.toml'})
       await reopened.deleteApp('shop')
       await reopened.deploy({app: {name: 'shop', components: []}, links: []})
       assert.equal(await reopened.runtimeConfigLocation('shop'), undefined, 'a new app of the same name starts without one')

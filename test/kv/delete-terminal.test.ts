@@ -63,8 +63,9 @@ describe('kv delete at a terminal (real binary in a pseudo-terminal)', function 
   it('cancels on a wrong answer with a non-zero exit and deletes nothing', async () => {
     await createStores(home(), 'case-a')
     const {screen, exitCode} = await runInTerminal(['kv', 'delete', 'case-a'], home(), 'case-x')
-    assert.equal(exitCode, 1, screen)
-    assert.match(screen, /You typed "case-x", not "case-a"; key value store "case-a" was not deleted/)
+    assert.equal(exitCode, 130, screen)
+    assert.match(screen, /Cancelled; you typed "case-x", not "case-a", so key value store "case-a" was not deleted\.\r?$/m)
+    assert.doesNotMatch(screen, /Error/)
     assert.doesNotMatch(screen, /Invalid confirmation|deleted\r?\n/)
     assert.deepEqual(await storeNames(home()), ['case-a'])
   })

@@ -36,6 +36,9 @@ describe('kv get at a terminal (real binary in a pseudo-terminal)', function () 
       await backend.setValues({store: 'shown'}, [
         {key: 'plain', value: Buffer.from('hello')},
         {key: 'line', value: Buffer.from('hello\n')},
+        // What Spin's increment leaves: 8 bytes, a little-endian i64.
+        {key: 'visits', value: Buffer.from([42, 0, 0, 0, 0, 0, 0, 0])},
+        {key: 'word', value: Buffer.from('eightchr')},
       ])
     })
   })
@@ -45,6 +48,11 @@ describe('kv get at a terminal (real binary in a pseudo-terminal)', function () 
       // The terminal shows "\n" as "\r\n".
       assert.equal(getInTerminal(home(), 'plain', env), 'hello\r\n')
       assert.equal(getInTerminal(home(), 'line', env), 'hello\r\n')
+    })
+
+    it(`shows a Spin counter as its number, not raw bytes, and eight bytes of text as text (${path})`, function () {
+      assert.equal(getInTerminal(home(), 'visits', env), '42\r\n')
+      assert.equal(getInTerminal(home(), 'word', env), 'eightchr\r\n')
     })
   }
 

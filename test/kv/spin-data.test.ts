@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {withBackend} from '../deploy/app-dir.js'
 import {runCli, tempHome} from '../helpers/cli.js'
+import {runSpinApp} from '../spin/run-spin-app.js'
 import {bind, SPIN_SET} from '../spin/spin-sql.js'
 
 /** A store file as `spin up` leaves it: Spin's table, Spin's statements, several labels. */
@@ -84,5 +85,36 @@ describe('data Spin wrote (real binary)', function () {
     const refused = await runCli(['kv', 'set', '-s', 'again', `${longKey}=x`], {home})
     assert.equal(refused.exitCode, 2)
     assert.match(refused.stderr, /the key limit is 256 bytes/)
+  })
+
+  it('a counter set with --counter is one Spin\'s increment accepts, and kv get --counter reads what Spin counted', async function () {
+    let file = ''
+    await withBackend(home, async (backend) => {
+      await backend.createStore('counts')
+      await backend.deploy({
+        app: {name: 'counter', components: [{id: 'web', keyValueStores: ['default'], sqliteDatabases: []}]},
+        links: [{label: 'default', store: 'counts', create: false}],
+      })
+      file = backend.storeFilePath('counts')
+    })
+    assert.equal((await runCli(['kv', 'set', '-s', 'counts', 'visits=41', 'big=-9223372036854775808', '--counter'], {home})).exitCode, 0)
+    const spin = await runSpinApp(file, 'default', {increments: 1, counter: 'visits'})
+    assert.deepEqual(spin.failures, [])
+    assert.equal((await runCli(['kv', 'get', '-s', 'counts', 'visits', '--counter'], {home})).stdout, '42\n')
+    assert.deepEqual(JSON.parse((await runCli(['kv', 'get', '-s', 'counts', 'visits', '--counter', '--json'], {home})).stdout), {key: 'visits', counter: 42})
+    assert.deepEqual(JSON.parse((await runCli(['kv', 'get', '-s', 'counts', 'big', '--counter', '--json'], {home})).stdout), {key: 'big', counter: '-9223372036854775808'})
+    // Without --counter, a script still gets the 8 bytes exactly.
+    assert.equal((await runCli(['kv', 'get', '-s', 'counts', 'visits'], {home})).stdoutBytes.readBigInt64LE(), 42n)
+
+    const notNumber = await runCli(['kv', 'set', '-s', 'counts', 'visits=many', '--counter'], {home})
+    assert.equal(notNumber.exitCode, 2)
+    assert.match(notNumber.stderr, /--counter needs a whole number from -9223372036854775808 to 9223372036854775807; key "visits" has "many"/)
+    const tooBig = await runCli(['kv', 'set', '-s', 'counts', 'visits=9223372036854775808', '--counter'], {home})
+    assert.equal(tooBig.exitCode, 2)
+    assert.equal((await runCli(['kv', 'set', '-s', 'counts', 'text=hello'], {home})).exitCode, 0)
+    const notCounter = await runCli(['kv', 'get', '-s', 'counts', 'text', '--counter'], {home})
+    assert.equal(notCounter.exitCode, 2)
+    assert.match(notCounter.stderr, /The value of key "text" is 5 bytes, not a Spin counter/)
+    assert.equal((await runCli(['kv', 'get', '-s', 'counts', 'visits', '--counter'], {home})).stdout, '42\n', 'refusals changed nothing')
   })
 })

@@ -124,8 +124,8 @@ describe('one store, one dataset: every label and kvcloud see what Spin writes u
     await backend.close()
     const {writeApp} = await import('../deploy/app-dir.js')
     for (let round = 0; round < 5; round++) {
-      const one = writeApp(join(home, `one-${round}`), `one-${round}`, ['left'])
-      const two = writeApp(join(home, `two-${round}`), `two-${round}`, ['right'])
+      const one = writeApp(join(home, `one-${round}`), `one-${'abcde'[round]}`, ['left'])
+      const two = writeApp(join(home, `two-${round}`), `two-${'abcde'[round]}`, ['right'])
       const results = await Promise.all([
         runCli(['deploy', '-f', one, '--link', 'kv:left=together'], {home, timeoutMs: 60_000}),
         runCli(['deploy', '-f', two, '--link', 'kv:right=together'], {home, timeoutMs: 60_000}),
@@ -135,10 +135,10 @@ describe('one store, one dataset: every label and kvcloud see what Spin writes u
       const file = backend.storeFilePath('together')
       assert.equal(spinGet(file, 'left', 'k299')?.toString(), '299', `round ${round}: the left label sees the store`)
       assert.equal(spinGet(file, 'right', 'k299')?.toString(), '299', `round ${round}: the right label sees the store`)
-      await backend.deleteApp(`one-${round}`)
+      await backend.deleteApp(`one-${'abcde'[round]}`)
       assert.equal((await collectAll((cursor) => backend.listKeys({store: 'together'}, {cursor}))).length, 300)
       assert.equal(spinGet(file, 'right', 'k0')?.toString(), '0')
-      await backend.deleteApp(`two-${round}`)
+      await backend.deleteApp(`two-${'abcde'[round]}`)
       assert.equal((await collectAll((cursor) => backend.listKeys({store: 'together'}, {cursor}))).length, 300)
       await backend.close()
     }

@@ -45,11 +45,11 @@ describe('bad input to every command: a specific message, the documented exit co
   before(async function () {
     const app = join(home, 'app')
     mkdirSync(app)
-    writeFileSync(join(app, 'spin.toml'), 'spin_manifest_version = 2\n[application]\nname = "shop"\n[component.web]\nsource = "w.wasm"\nkey_value_stores = ["default"]\n')
-    writeFileSync(join(home, 'not-toml.toml'), 'spin_manifest_version = 2\n[application\nname = "x"\n')
+    writeFileSync(join(app, 'spin.toml'), 'spin_manifest_version = 2\ntrigger = {}\n[application]\nname = "shop"\n[component.web]\nsource = "w.wasm"\nkey_value_stores = ["default"]\n')
+    writeFileSync(join(home, 'not-toml.toml'), 'spin_manifest_version = 2\ntrigger = {}\n[application\nname = "x"\n')
     writeFileSync(join(home, 'not-spin.toml'), '[package]\nname = "a-cargo-file"\nversion = "0.1.0"\n')
-    writeFileSync(join(home, 'bad-label.toml'), 'spin_manifest_version = 2\n[application]\nname = "x"\n[component.web]\nsource = "w.wasm"\nkey_value_stores = ["my-store_x"]\n')
-    writeFileSync(join(home, 'no-name.toml'), 'spin_manifest_version = 2\n[application]\nversion = "1"\n')
+    writeFileSync(join(home, 'bad-label.toml'), 'spin_manifest_version = 2\ntrigger = {}\n[application]\nname = "x"\n[component.web]\nsource = "w.wasm"\nkey_value_stores = ["my-store_x"]\n')
+    writeFileSync(join(home, 'no-name.toml'), 'spin_manifest_version = 2\ntrigger = {}\n[application]\nversion = "1"\n')
     writeFileSync(join(home, 'future.toml'), 'spin_manifest_version = 3\n[application]\nname = "x"\n')
     writeFileSync(join(home, 'bad.json'), '[{"key": "a", "value": "1"},')
     writeFileSync(join(home, 'bad-base64.ndjson'), '{"key":"a","value":"1"}\n{"key":"b","value":"%%%","base64":true}\n')
@@ -122,9 +122,9 @@ describe('bad input to every command: a specific message, the documented exit co
     {args: ['apps', 'delete', 'shop'], exit: 2, stderr: /--yes/},
     // manifests and deploy
     {args: ['deploy', '-f', join(home, 'nothing.toml')], exit: 3, stderr: /No Spin manifest found/},
-    {args: ['deploy', '-f', join(home, 'not-toml.toml'), '--yes'], exit: 2, stderr: /not-toml\.toml, line 2/},
+    {args: ['deploy', '-f', join(home, 'not-toml.toml'), '--yes'], exit: 2, stderr: /not-toml\.toml, line 3/},
     {args: ['deploy', '-f', join(home, 'not-spin.toml'), '--yes'], exit: 2, stderr: /not-spin\.toml.*spin_manifest_version/},
-    {args: ['deploy', '-f', join(home, 'bad-label.toml'), '--yes'], exit: 2, stderr: /bad-label\.toml, line 6.*"my-store_x"/},
+    {args: ['deploy', '-f', join(home, 'bad-label.toml'), '--yes'], exit: 2, stderr: /bad-label\.toml, line 7.*"my-store_x"/},
     {args: ['deploy', '-f', join(home, 'no-name.toml'), '--yes'], exit: 2, stderr: /no-name\.toml.*name/},
     {args: ['deploy', '-f', join(home, 'future.toml'), '--yes'], exit: 2, stderr: /future\.toml, line 1.*version/},
     {args: ['deploy', '-f', join(home, 'app'), '--link', 'nonsense'], exit: 2, stderr: /Links must be of the form 'sqlite:label=database' or 'kv:label=store'/},

@@ -35,7 +35,7 @@ describe('what a killed kvcloud leaves behind, the next command cleans up', func
       const labels = Array.from({length: 30}, (_, i) => `label-${String.fromCharCode(97 + (i % 26))}${i >= 26 ? 'x' : ''}`)
       let killed = 0
       for (const [round, fraction] of [0.2, 0.4, 0.6, 0.8, 1, 1.2].entries()) {
-        const manifest = writeApp(join(home, `app-${round}`), `app-${round}`, labels)
+        const manifest = writeApp(join(home, `app-${round}`), `app-${'abcdef'[round]}`, labels)
         const links = labels.flatMap((label) => ['--link', `kv:${label}=r${round}-${label}`])
         if (await runAndKill(home, ['deploy', '-f', manifest, ...links], Math.round(fraction * 400))) killed++
         const names = await storeNames(home) // the next command, which removes the dead deploy's files

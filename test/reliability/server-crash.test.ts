@@ -74,7 +74,7 @@ describe('the server killed with SIGKILL during a 100,000-pair kv import', funct
       await prepareStore(server.url)
       const full = await importThroughBinary(user.home, server.url, token, file)
       assert.equal(full.code, 0, full.stderr)
-      assert.match(full.stderr, /Imported 100000 pairs into key value store "victim"/)
+      assert.match(full.stderr, /Imported 100,000 pairs into key value store "victim"/)
 
       const outcomes: string[] = []
       // The first import runs cold; later ones are faster, so the reference shrinks to the fastest seen.

@@ -117,7 +117,7 @@ describe('the real binary against a kvcloud server started by the real binary', 
     assert.equal(table.stdout.includes('kvc_'), false)
     const unknown = await adminCli(['server', 'token', 'revoke', 'tok_000000000000'])
     assert.equal(unknown.exitCode, 3)
-    assert.match(unknown.stderr, /^Error: No token found with id "tok_000000000000"\nRun "kvcloud server token list"/)
+    assert.match(unknown.stderr, /^Error: No token found with id "tok_000000000000"\nRun "kvcloud server token list --data [^"]*server-data" to see/)
 
     const refused = await kv(['kv', 'list'])
     assert.equal(refused.exitCode, 5)

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
 import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/deploy/spin-runtime.js'
-import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
+import {CancelledError, InvalidInputError} from '../../lib/errors.js'
 
 export interface AppsDeleteResult {
   name: string
@@ -41,11 +41,11 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
 
   private async confirm(name: string, linkCount: number): Promise<void> {
     if (!this.interactive) {
-      throw new InvalidInputError(`Deleting app "${name}" needs confirmation, and there is no terminal to ask it on. Nothing was deleted.`, [
+      throw new InvalidInputError(`Deleting app "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
         `To delete it from a script, run: ${this.config.bin} apps delete ${name} --yes`,
       ])
     }
     const confirmed = await this.ask((prompter) => prompter.confirmAppDelete(name, linkCount), `Cancelled; app "${name}" was not deleted.`)
-    if (!confirmed) throw new CancelledError(`App "${name}" was not deleted.`, ExitCode.runtime)
+    if (!confirmed) throw new CancelledError(`Cancelled; app "${name}" was not deleted.`)
   }
 }

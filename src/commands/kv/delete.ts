@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
-import {CancelledError, ExitCode, InvalidInputError} from '../../lib/errors.js'
+import {CancelledError, InvalidInputError} from '../../lib/errors.js'
 import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
 import {deleteWarning} from '../../lib/render/delete-warning.js'
 
@@ -41,7 +41,7 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
 
   private async confirm(name: string, warning: string[]): Promise<void> {
     if (!this.interactive) {
-      throw new InvalidInputError(`Deleting key value store "${name}" needs confirmation, and there is no terminal to ask it on. Nothing was deleted.`, [
+      throw new InvalidInputError(`Deleting key value store "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
         `To delete it from a script, run: kvcloud kv delete ${name} --yes`,
       ])
     }
@@ -53,7 +53,7 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
       {output},
     )
     if (answer !== name) {
-      throw new CancelledError(`You typed "${answer}", not "${name}"; key value store "${name}" was not deleted.`, ExitCode.runtime)
+      throw new CancelledError(`Cancelled; you typed "${answer}", not "${name}", so key value store "${name}" was not deleted.`)
     }
   }
 }

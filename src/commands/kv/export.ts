@@ -5,6 +5,7 @@ import {basename, dirname, join} from 'node:path'
 import {BaseCommand} from '../../base-command.js'
 import {describeTarget} from '../../lib/backend.js'
 import {InvalidInputError, UnavailableError} from '../../lib/errors.js'
+import {formatPairs} from '../../lib/render/progress.js'
 import {formatExport, type ExportProgress} from '../../lib/transfer/export-writer.js'
 import type {TransferFormat} from '../../lib/transfer/import-reader.js'
 import {writeChunks} from '../../lib/transfer/sink.js'
@@ -51,7 +52,7 @@ export default class KvExport extends BaseCommand<typeof KvExport> {
       await writeFileAtomically(output, chunks)
     }
     const count = progress.count
-    this.logToStderr(`Exported ${count === 1 ? '1 pair' : `${count} pairs`} from ${describeTarget(target)}${output === undefined ? '' : ` to ${output}`}`)
+    this.logToStderr(`Exported ${formatPairs(count)} from ${describeTarget(target)}${output === undefined ? '' : ` to ${output}`}`)
     return {count, format, file: output ?? '-'}
   }
 }

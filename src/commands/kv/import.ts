@@ -5,7 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {describeTarget, type Pair, type StoreTarget} from '../../lib/backend.js'
 import {UserConfig} from '../../lib/config.js'
 import {InvalidInputError, NotFoundError, UnavailableError} from '../../lib/errors.js'
-import {importProgressLine, ProgressLine} from '../../lib/render/progress.js'
+import {formatPairs, importProgressLine, ProgressLine} from '../../lib/render/progress.js'
 import {readPairs} from '../../lib/transfer/import-reader.js'
 import {isSqliteFile, readSpinStoreFile} from '../../lib/transfer/spin-store-file.js'
 import {STORED_DATA_LIMITS, validateLabel, widerLimits} from '../../lib/validation.js'
@@ -63,7 +63,7 @@ export default class KvImport extends BaseCommand<typeof KvImport> {
         progress?.update(importProgressLine(count, reader.bytesRead, size))
       }
       // Everything is read; the backend now applies it in one transaction.
-      progress?.update(`Saving ${count.toLocaleString('en-US')} pairs…`, true)
+      progress?.update(`Saving ${formatPairs(count)}…`, true)
     }
     try {
       const backend = await this.backend()
@@ -73,7 +73,7 @@ export default class KvImport extends BaseCommand<typeof KvImport> {
       progress?.clear()
       stream.destroy()
     }
-    this.logToStderr(`Imported ${count === 1 ? '1 pair' : `${count} pairs`} into ${describeTarget(target)}`)
+    this.logToStderr(`Imported ${formatPairs(count)} into ${describeTarget(target)}`)
     return {count}
   }
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {LinkResult} from '../../lib/backend.js'
 import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
-import {InvalidInputError, NotFoundError} from '../../lib/errors.js'
+import {CancelledError, InvalidInputError, NotFoundError} from '../../lib/errors.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
 
 export interface LinkKeyValueResult extends LinkResult {
@@ -65,7 +65,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
     let replace = false
     if (previous !== undefined && previous !== storeName) {
       replace = this.flags.yes || (await this.confirmRelink(app.name, label, previous, storeName))
-      if (!replace) this.error(`Kept the link of label "${label}" to key value store "${previous}"; nothing was changed.`, {exit: 1})
+      if (!replace) throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${previous}". Nothing was changed.`)
     }
 
     const result = await backend.linkStore({app: app.name, label, store: storeName, replace})
@@ -89,7 +89,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
   private async confirmRelink(app: string, label: string, previous: string, next: string): Promise<boolean> {
     if (!this.interactive) {
       throw new InvalidInputError(
-        `App "${app}"'s "${label}" label is currently linked to "${previous}". Relinking it to key value store "${next}" needs confirmation, and there is no terminal to ask it on. Nothing was changed.`,
+        `App "${app}"'s "${label}" label is currently linked to "${previous}". Relinking it to key value store "${next}" needs confirmation, and ${this.noQuestionsReason}. Nothing was changed.`,
         [`To relink it from a script, run: ${this.config.bin} link kv ${label} --app ${app} --store ${next} --yes`],
       )
     }

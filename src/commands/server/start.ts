@@ -1,10 +1,16 @@
 import {Flags} from '@oclif/core'
+import {rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
 import {BaseCommand} from '../../base-command.js'
-import {defaultServerDataDir, isLoopback, startServer, waitForStopSignal} from '../../lib/server/run.js'
+import {defaultServerDataDir, isLoopback, listenError, startServer, waitForStopSignal} from '../../lib/server/run.js'
 import {
   DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, resolveServerLimits, type ServerLimits,
 } from '../../lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../lib/validation.js'
+
+/** The file in the data folder that holds the address of the server running on it. */
+export const SERVER_URL_FILE = 'server.url'
 
 export interface ServerStartResult {
   url: string
@@ -61,12 +67,17 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       idleTimeoutMs: this.flags['idle-timeout'] * 1000,
       requestTimeoutMs: this.flags['request-timeout'] * 1000,
     })
+    // A taken port fails before anything is created in the data folder (server.db included).
+    if (port !== 0) await ensurePortFree(host, port)
     // Listen for the stop signals first, so that one sent the moment the server is up is not missed.
     const stopSignal = waitForStopSignal((second) => {
       process.stderr.write(`Received ${second} again: stopping now without waiting for requests in flight.\n`)
       process.exit(1)
     })
     const server = await startServer({host, port, dataDir, limits, logger: {level: this.flags['log-level']}})
+    // For "server token create", which prints the login line with the address users reach.
+    const urlFile = join(dataDir, SERVER_URL_FILE)
+    writeFileSync(urlFile, server.url + '\n')
     // Written even under --json: a script that passed --port 0 needs the address.
     process.stderr.write(`kvcloud server listening on ${server.url} (data in ${dataDir}). Press Ctrl+C to stop.\n`)
     if (!isLoopback(host)) {
@@ -77,7 +88,17 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     const signal = await stopSignal
     process.stderr.write(`Received ${signal}: finishing requests in flight, then stopping.\n`)
     await server.close()
+    rmSync(urlFile, {force: true})
     process.stderr.write('kvcloud server stopped.\n')
     return {url: server.url, dataDir, limits, stoppedBy: signal}
   }
+}
+
+/** Binds the address for a moment; the same errors as the server's own listen, before any file is made. */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  const probe = createServer()
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject(listenError(error, host, port)))
+    probe.listen({host, port, exclusive: true}, () => probe.close(() => resolve()))
+  })
 }

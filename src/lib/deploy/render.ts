@@ -28,9 +28,15 @@ export function renderDeploySummary(report: DeployReport): string {
     lines.push(`Not linked yet (deploy asks on a terminal, or takes --link kv:LABEL=STORE or --yes): ${report.unanswered.join(', ')}`)
   }
   if (report.unused.length > 0) {
-    lines.push('Labels still linked but no longer used by any component (left as they are):')
+    lines.push('Labels still linked but no longer used by any component (left as they are; deploy --prune unlinks them):')
     const table = newTable(['Label', 'Key Value Store'])
     table.push(...report.unused.map((link) => [link.label, link.store]))
+    lines.push(table.toString())
+  }
+  if (report.pruned && report.pruned.length > 0) {
+    lines.push('Unlinked, since no component uses them any more (--prune):')
+    const table = newTable(['Label', 'Key Value Store'])
+    table.push(...report.pruned.map((link) => [link.label, link.store]))
     lines.push(table.toString())
   }
   if (report.seeded > 0) {

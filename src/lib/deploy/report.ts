@@ -15,8 +15,10 @@ export interface DeployReport {
   labels: Array<{label: string; store: string; action: DeployAction; previousStore?: string}>
   /** Labels with no store yet (dry run only: a real deploy asks or fails before changing anything). */
   unanswered: string[]
-  /** Still linked, no longer declared by any component; left as they are. */
+  /** Still linked, no longer declared by any component; left as they are (without --prune). */
   unused: AppLink[]
+  /** With --prune: the links of labels no component declares any more, now removed. */
+  pruned?: AppLink[]
   /** Declared SQLite labels, which kvcloud does not link yet. */
   sqliteLabels: string[]
   /** Pairs written into the store linked as "default". */
@@ -75,17 +77,22 @@ export interface CommandLineParts {
   trailingArgs: string[]
 }
 
+/** Why no question was asked, completing "…needs an answer, and ___." */
+export interface NoQuestions {
+  reason: string
+}
+
 /**
  * The failure for a deploy that has labels nobody answered and no terminal to ask: lists the
  * labels and gives a command to copy that answers every one with the `APP-LABEL` store.
  */
-export function unansweredLabelsError(plan: DeployPlan, parts: CommandLineParts): InvalidInputError {
+export function unansweredLabelsError(plan: DeployPlan, parts: CommandLineParts, why: NoQuestions): InvalidInputError {
   const labels = plan.unanswered
   const suggested: LinkSpec[] = labels.map((label) => ({kind: 'kv', label, target: defaultStoreName(plan.app.name, label)}))
   const command = deployCommandLine({...parts, links: [...parts.links, ...suggested]})
   const count = labels.length === 1 ? 'a label' : `${labels.length} labels`
   return new InvalidInputError(
-    `App "${plan.app.name}" has ${count} with no key value store linked: ${labels.join(', ')}. There is no terminal to ask which store to use, so nothing was changed.`,
+    `App "${plan.app.name}" has ${count} with no key value store linked: ${labels.join(', ')}. Nothing was changed: which store each uses needs an answer, and ${why.reason}.`,
     [
       'Say which store each label uses with --link kv:LABEL=STORE (a missing store is created), or pass --yes to link each one to a store named APP-LABEL, for example:',
       `  ${command}`,

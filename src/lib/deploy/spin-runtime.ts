@@ -2,8 +2,6 @@
 // deploy writes it and records where; link and unlink rewrite it when deploy recorded one.
 
 import {existsSync} from 'node:fs'
-import {dirname} from 'node:path'
-import {InvalidInputError} from '../errors.js'
 import type {AppInfo, Backend} from '../backend.js'
 import {
   hasStoreFiles, readRuntimeConfig, spinUpCommand, updateRuntimeConfig, type RuntimeConfigChange, type RuntimeConfigLocation, type StoreFileBackend,
@@ -17,14 +15,7 @@ export interface RuntimeConfigOutcome {
 
 /** Checks an existing runtime config parses, before a deploy changes anything. */
 export async function checkRuntimeConfig(backend: Backend, file: string): Promise<void> {
-  if (!hasStoreFiles(backend)) return
-  await readRuntimeConfig(file)
-  // Refused before anything changes: kvcloud does not make folders the user did not ask for.
-  if (!existsSync(dirname(file))) {
-    throw new InvalidInputError(`Cannot write the runtime config ${file}: the folder ${dirname(file)} does not exist. Nothing was deployed.`, [
-      'Create the folder first, or pass --runtime-config with a file in an existing folder.',
-    ])
-  }
+  if (hasStoreFiles(backend)) await readRuntimeConfig(file)
 }
 
 /** Writes every linked, declared label of `app`; undefined when the backend has no store files. */

@@ -3,14 +3,20 @@
 
 const MAX_STORE_NAME = 64
 
-/** `APP-LABEL`, with characters the store-name rule forbids turned into "-" and cut to 64 characters. */
+/**
+ * `APP-LABEL`. App names and labels are Spin ids (checked when the manifest is read), so only the
+ * length needs shaping: past 64 characters the label is kept whole and the app name is cut,
+ * at a word boundary when one is near, so the name still says which label it serves.
+ */
 export function defaultStoreName(app: string, label: string): string {
-  let name = `${app}-${label}`
-    .replace(/[^A-Za-z0-9_-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-  if (name === '') name = label.replace(/[^A-Za-z0-9_-]+/g, '-')
-  return name.slice(0, MAX_STORE_NAME)
+  const name = `${app}-${label}`.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[^A-Za-z0-9]+/, '')
+  if (name.length <= MAX_STORE_NAME) return name
+  const room = MAX_STORE_NAME - label.length - 1
+  if (room < 8) return label.slice(0, MAX_STORE_NAME)
+  let cut = app.slice(0, room)
+  const boundary = Math.max(cut.lastIndexOf('-'), cut.lastIndexOf('_'))
+  if (boundary >= room / 2) cut = cut.slice(0, boundary)
+  return `${cut.replace(/[-_]+$/, '')}-${label}`
 }
 
 /**

@@ -1,7 +1,8 @@
+import levenshtein from 'fast-levenshtein'
 import {parse, TomlError} from 'smol-toml'
 import type {ComponentInfo} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import {isValidLabel, LABEL_RULE} from '../validation.js'
+import {APP_NAME_RULE, isSpinId, isValidAppName, isValidLabel, LABEL_RULE} from '../validation.js'
 import {isTomlTable, type TomlTable} from '../toml-table.js'
 
 /** What kvcloud needs from a Spin manifest, for either manifest version. */
@@ -33,7 +34,36 @@ export class ManifestError extends InvalidInputError {
   }
 }
 
-const KEBAB_ID = /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/
+// The fields Spin's manifest structs declare (spin crates/manifest/src/schema/v1.rs and v2.rs, all
+// `deny_unknown_fields`): Spin refuses a manifest with any other, and so does kvcloud, since a
+// misspelt `key_value_store = [...]` would otherwise deploy an app with no labels.
+const V1_APP_FIELDS = ['spin_manifest_version', 'spin_version', 'name', 'version', 'description', 'authors', 'trigger', 'variables', 'component']
+const V1_COMPONENT_FIELDS = [
+  'id', 'source', 'trigger', 'description', 'config', 'environment', 'files', 'exclude_files', 'allowed_http_hosts',
+  'allowed_outbound_hosts', 'key_value_stores', 'sqlite_databases', 'ai_models', 'build',
+]
+const V2_TOP_FIELDS = ['spin_manifest_version', 'application', 'variables', 'trigger', 'component']
+const V2_APPLICATION_FIELDS = ['name', 'version', 'description', 'authors', 'targets', 'trigger', 'tool']
+const V2_COMPONENT_FIELDS = [
+  'source', 'description', 'variables', 'environment', 'files', 'exclude_files', 'allowed_http_hosts', 'allowed_outbound_hosts',
+  'key_value_stores', 'sqlite_databases', 'ai_models', 'targets', 'build', 'tool', 'dependencies_inherit_configuration',
+  'dependencies', 'profile',
+]
+
+/** Refuses a field Spin does not know, naming it, where it is, and the field it most likely meant. */
+function checkFields(table: TomlTable, known: readonly string[], where: string, file: string, locate: Locator, headerLine?: number): void {
+  for (const field of Object.keys(table)) {
+    if (known.includes(field)) continue
+    const closest = known
+      .map((candidate) => ({candidate, distance: levenshtein.get(field, candidate)}))
+      .sort((a, b) => a.distance - b.distance)[0]
+    const hint = closest && closest.distance <= 3 ? ` Did you mean "${closest.candidate}"?` : ''
+    throw new ManifestError(file, `unknown field "${field}" in ${where}; Spin refuses fields it does not know.${hint}`, {
+      line: locate.key(field) ?? headerLine,
+      hints: [`The fields of ${where} are: ${known.join(', ')}.`],
+    })
+  }
+}
 
 /**
  * Reads the parts of a Spin manifest (v1 or v2) that kvcloud uses. Pure: `file` is only used in
@@ -79,9 +109,16 @@ function detectVersion(doc: TomlTable, file: string, locate: Locator): 1 | 2 {
     throw new ManifestError(file, `no spin_manifest_version. ${supported}.`)
   }
   const value = doc[key]
-  // v1 wrote the version as a string; v2 as an integer (Spin also accepts the string "2").
+  // As Spin's ManifestVersion::detect: v1 is the string "1", v2 the integer 2. Spin refuses the
+  // string "2" (and the integer 1), so kvcloud does too rather than deploy what spin up rejects.
   if (value === '1') return 1
-  if (key === 'spin_manifest_version' && (value === 2 || value === 2n || value === '2')) return 2
+  if (key === 'spin_manifest_version' && (value === 2 || value === 2n)) return 2
+  if (value === '2' || value === 1 || value === 1n) {
+    const right = value === '2' ? 'spin_manifest_version = 2 (an integer, no quotes)' : 'spin_manifest_version = "1" (a string)'
+    throw new ManifestError(file, `${key} = ${JSON.stringify(typeof value === 'bigint' ? Number(value) : value)} is refused by Spin; write ${right}.`, {
+      line: locate.key(key),
+    })
+  }
   throw new ManifestError(file, `unknown manifest version ${key} = ${JSON.stringify(typeof value === 'bigint' ? Number(value) : value)}. ${supported}.`, {
     line: locate.key(key),
   })
@@ -95,6 +132,7 @@ interface CommonFields {
 }
 
 function readV1(doc: TomlTable, file: string, locate: Locator): CommonFields {
+  checkFields(doc, V1_APP_FIELDS, 'the manifest', file, locate)
   const fields = readAppFields(doc, '', file, locate)
   const components: ComponentInfo[] = []
   const raw = doc.component
@@ -112,13 +150,34 @@ function readV1(doc: TomlTable, file: string, locate: Locator): CommonFields {
       if (typeof id !== 'string' || id === '') {
         throw new ManifestError(file, `component number ${index + 1} has no "id" (a string).`, {line: locate.nthArrayHeader('component', index)})
       }
-      components.push(readComponent(entry, id, `component "${id}"`, file, locate))
+      checkFields(entry, V1_COMPONENT_FIELDS, `component "${id}"`, file, locate, locate.nthArrayHeader('component', index))
+      components.push(readComponent(entry, v1ComponentId(id, file, locate), `component "${id}"`, file, locate))
     })
   }
   return {...fields, components}
 }
 
+/**
+ * Spin turns a v1 component id into a v2 one (crates/manifest/src/compat.rs): kept when it is
+ * already kebab-case, else "_" becomes "-" and letters go lower-case; what is still no id is refused.
+ */
+function v1ComponentId(id: string, file: string, locate: Locator): string {
+  if (isSpinId(id, '-')) return id
+  const converted = id.replaceAll('_', '-').toLowerCase()
+  if (isSpinId(converted, '-')) return converted
+  throw new ManifestError(file, `invalid component id "${id}". ${COMPONENT_ID_RULE}`, {line: locate.quoted(id)})
+}
+
+const COMPONENT_ID_RULE =
+  'A component id is kebab-case: words of ASCII letters and digits joined by "-", each starting with a letter and all lower- or all upper-case (e.g. "web", "MY-COMP").'
+
 function readV2(doc: TomlTable, file: string, locate: Locator): CommonFields {
+  checkFields(doc, V2_TOP_FIELDS, 'the manifest', file, locate)
+  if (doc.trigger === undefined) {
+    throw new ManifestError(file, 'no trigger. Spin refuses a version 2 manifest without one: add a [[trigger.TYPE]] table, e.g. [[trigger.http]] route = "/..." component = "NAME".', {
+      hints: ['The field "trigger" is missing.'],
+    })
+  }
   const application = doc.application
   if (application === undefined) {
     throw new ManifestError(file, 'no [application] table; a version 2 manifest names the app in [application] name = "...".')
@@ -126,6 +185,7 @@ function readV2(doc: TomlTable, file: string, locate: Locator): CommonFields {
   if (!isTomlTable(application)) {
     throw new ManifestError(file, `"application" must be a table, found ${describeType(application)}.`, {line: locate.key('application')})
   }
+  checkFields(application, V2_APPLICATION_FIELDS, '[application]', file, locate, locate.header('application'))
   const fields = readAppFields(application, 'application.', file, locate)
   const components: ComponentInfo[] = []
   const raw = doc.component
@@ -136,14 +196,15 @@ function readV2(doc: TomlTable, file: string, locate: Locator): CommonFields {
       })
     }
     for (const [id, entry] of Object.entries(raw)) {
-      if (!KEBAB_ID.test(id)) {
-        throw new ManifestError(file, `invalid component id "${id}". A component id is kebab-case: lower-case words of letters and digits, each starting with a letter, joined by "-".`, {
+      if (!isSpinId(id, '-')) {
+        throw new ManifestError(file, `invalid component id "${id}". ${COMPONENT_ID_RULE}`, {
           line: locate.header(`component.${id}`),
         })
       }
       if (!isTomlTable(entry)) {
         throw new ManifestError(file, `component "${id}" must be a table, found ${describeType(entry)}.`, {line: locate.header(`component.${id}`)})
       }
+      checkFields(entry, V2_COMPONENT_FIELDS, `component "${id}"`, file, locate, locate.header(`component.${id}`))
       components.push(readComponent(entry, id, `component "${id}"`, file, locate))
     }
   }
@@ -151,7 +212,11 @@ function readV2(doc: TomlTable, file: string, locate: Locator): CommonFields {
   return {...fields, components}
 }
 
-/** v2 triggers may define their component inline (`component = { source = ..., key_value_stores = [...] }`). */
+/**
+ * v2 triggers may define components inline: `component = { source = ..., key_value_stores = [...] }`,
+ * and trigger-specific extra components in `components = { NAME = <id or inline table, or a list
+ * of them> }` (Spin's `Trigger.components`). Inline ones open stores too, so their labels count.
+ */
 function readInlineTriggerComponents(doc: TomlTable, file: string, locate: Locator): ComponentInfo[] {
   const triggers = doc.trigger
   if (!isTomlTable(triggers)) return []
@@ -159,9 +224,21 @@ function readInlineTriggerComponents(doc: TomlTable, file: string, locate: Locat
   for (const [type, list] of Object.entries(triggers)) {
     if (!Array.isArray(list)) continue
     list.forEach((trigger, index) => {
-      if (!isTomlTable(trigger) || !isTomlTable(trigger.component)) return
-      const id = typeof trigger.id === 'string' ? trigger.id : `${type}-trigger-${index + 1}`
-      components.push(readComponent(trigger.component, id, `the inline component of trigger.${type} number ${index + 1}`, file, locate))
+      if (!isTomlTable(trigger)) return
+      const base = typeof trigger.id === 'string' ? trigger.id : `${type}-trigger-${index + 1}`
+      const where = `trigger.${type} number ${index + 1}`
+      const inline = (spec: unknown, id: string, what: string) => {
+        if (!isTomlTable(spec)) return
+        checkFields(spec, V2_COMPONENT_FIELDS, what, file, locate)
+        components.push(readComponent(spec, id, what, file, locate))
+      }
+      inline(trigger.component, base, `the inline component of ${where}`)
+      if (isTomlTable(trigger.components)) {
+        for (const [name, specs] of Object.entries(trigger.components)) {
+          const all = Array.isArray(specs) ? specs : [specs]
+          all.forEach((spec, n) => inline(spec, all.length === 1 ? `${base}-${name}` : `${base}-${name}-${n + 1}`, `components.${name} of ${where}`))
+        }
+      }
     })
   }
   return components
@@ -175,6 +252,9 @@ function readAppFields(table: TomlTable, prefix: string, file: string, locate: L
   const name = readString(table, 'name', prefix, file, locate)!
   if (name.trim() === '') {
     throw new ManifestError(file, `the app name is empty; set ${where}.`, {line: locate.key('name')})
+  }
+  if (!isValidAppName(name)) {
+    throw new ManifestError(file, `invalid app name ${JSON.stringify(name)} in ${prefix}name. ${APP_NAME_RULE}.`, {line: locate.key('name')})
   }
   return {
     name,

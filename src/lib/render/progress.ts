@@ -1,6 +1,11 @@
+/** A count of pairs as every transfer message writes it: "1 pair", "400,000 pairs". */
+export function formatPairs(pairs: number): string {
+  return `${pairs.toLocaleString('en-US')} ${pairs === 1 ? 'pair' : 'pairs'}`
+}
+
 /** The single line `kv import` redraws on a terminal's stderr. */
 export function importProgressLine(pairs: number, bytesRead: number, totalBytes: number | undefined, width = 24): string {
-  const count = `${pairs.toLocaleString('en-US')} ${pairs === 1 ? 'pair' : 'pairs'}`
+  const count = formatPairs(pairs)
   if (!totalBytes) return `Importing… ${count}`
   const fraction = Math.min(1, Math.max(0, bytesRead / totalBytes))
   const filled = Math.round(fraction * width)

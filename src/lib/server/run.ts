@@ -60,7 +60,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
 }
 
-function listenError(error: unknown, host: string, port: number): Error {
+export function listenError(error: unknown, host: string, port: number): Error {
   const code = (error as {code?: string}).code
   if (code === 'EADDRINUSE') {
     return new UnavailableError(`Port ${port} on ${host} is already in use, so the kvcloud server cannot start.`, [

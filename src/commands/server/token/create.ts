@@ -1,4 +1,6 @@
 import {Flags} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {BaseCommand} from '../../../base-command.js'
 import {AccountRegistry, type CreatedToken} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
@@ -20,7 +22,8 @@ export default class ServerTokenCreate extends BaseCommand<typeof ServerTokenCre
   }
 
   public async run(): Promise<CreatedToken> {
-    const registry = AccountRegistry.open(this.flags.data ?? defaultServerDataDir())
+    const dataDir = this.flags.data ?? defaultServerDataDir()
+    const registry = AccountRegistry.open(dataDir)
     try {
       const created = registry.createToken(this.flags.account)
       this.log(created.token)
@@ -28,10 +31,24 @@ export default class ServerTokenCreate extends BaseCommand<typeof ServerTokenCre
         `Created token ${created.id} for ${created.accountCreated ? 'the new ' : ''}account "${created.account}". ` +
           'Copy it now: it is not shown again.',
       )
-      this.note('Log in with: kvcloud login --url SERVER_URL --token TOKEN')
+      const url = runningServerUrl(dataDir)
+      this.note(
+        url
+          ? `Users log in with: kvcloud login --url ${url} --token TOKEN, where TOKEN is the line printed above on stdout (the server on this folder listens there; from another machine use the address they reach it at).`
+          : 'Users log in with: kvcloud login --url URL --token TOKEN, where TOKEN is the line printed above on stdout and URL is the address "kvcloud server start" printed (http://127.0.0.1:3000 by default).',
+      )
       return created
     } finally {
       registry.close()
     }
+  }
+}
+
+/** The address the server on `dataDir` said it listens on, while it runs (see server start). */
+function runningServerUrl(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, 'server.url'), 'utf8').trim() || undefined
+  } catch {
+    return undefined
   }
 }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../base-command.js'
 import {NotFoundError} from '../../../lib/errors.js'
+import {shellQuote} from '../../../lib/shell.js'
 import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 
@@ -26,7 +27,16 @@ export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRev
     }
     const registry = AccountRegistry.open(dataDir)
     try {
-      const result = registry.revokeToken(this.args.id)
+      let result
+      try {
+        result = registry.revokeToken(this.args.id)
+      } catch (error) {
+        // The hint repeats --data, so the list it points at is of the same folder.
+        if (error instanceof NotFoundError && this.flags.data !== undefined) {
+          throw new NotFoundError(error.message, [`Run "kvcloud server token list --data ${shellQuote(this.flags.data)}" to see the tokens and their ids.`])
+        }
+        throw error
+      }
       this.log(
         result.alreadyRevoked
           ? `Token ${result.id} of account "${result.account}" was already revoked (${result.revokedAt})`
