@@ -31,6 +31,9 @@ const ROWS_PER_STATEMENT = 64
 const STEP_MS = 300
 const PAUSE_MS = 120
 
+/** What an import gathers in memory before staging it. */
+const MAX_STEP_BYTES = 8 * 1024 * 1024
+
 /** Row writes (rows times copies) an import that arrives whole may make in one transaction: well under a second. */
 const DIRECT_ROW_WRITES = 250_000
 
@@ -103,6 +106,9 @@ export class StoreFile {
   /** Imports under way; a file with one must stay open (see LocalBackend's handle cache). */
   importsInProgress = 0
   private whenIdle?: () => void
+
+  /** Whether any label is linked (or being linked) to this store: only then can a Spin be using the file. */
+  private readonly linked = (): boolean => this.db.open && this.statements.namespaces.all().some((row) => row.name !== DATA_NAMESPACE)
 
   /** True for a file kvcloud 0.1 wrote (one copy per label, no triggers), until upgrade() runs. */
   readonly legacy: boolean
@@ -202,17 +208,21 @@ export class StoreFile {
       }
       this.write(() => this.db.prepare('INSERT INTO kvcloud_import (id, owner, committed) VALUES (?, ?, 0)').run(id, process.pid))
       // Batches are gathered into steps of about STEP_MS each, with the lock let go in between.
-      const pacer = new Pacer()
+      const pacer = new Pacer(this.linked)
       let pending: Pair[] = first.done ? [] : [...first.value]
+      let pendingBytes = first.done ? 0 : bytesOf(first.value)
       const flush = async () => {
         const rows = pending
         pending = []
+        pendingBytes = 0
         await pacer.step(() => this.write(() => this.stage(id, rows)), rows.length)
       }
       for (let next = second; !next.done; next = await iterator.next()) {
         onBatch(next.value)
         pending.push(...next.value)
-        if (pending.length >= pacer.limit) await flush()
+        pendingBytes += bytesOf(next.value)
+        // Bounded in bytes too, so a step of large values never holds much memory.
+        if (pending.length >= pacer.limit || pendingBytes >= MAX_STEP_BYTES) await flush()
       }
       if (pending.length > 0) await flush()
       let count = 0
@@ -264,7 +274,7 @@ export class StoreFile {
     const state = this.db.prepare<[string], number>('SELECT source FROM kvcloud_namespace WHERE name = ?').pluck()
     if (state.get(label) === 1) return
     if (state.get(label) === undefined) {
-      await inSteps((limit) => this.write(() => {
+      await inSteps(this.linked, (limit) => this.write(() => {
         if (state.get(label) !== undefined) return 0
         const {changes} = this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit)
         if (changes < limit) this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label)
@@ -275,7 +285,7 @@ export class StoreFile {
     const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
       'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
     )
-    await inSteps((limit) => this.write(() => {
+    await inSteps(this.linked, (limit) => this.write(() => {
       if (state.get(label) === undefined) throw new NamespaceGoneError(label)
       const rows = page.all(DATA_NAMESPACE, after, limit)
       this.upsertMany(label, rows, 'keep')
@@ -326,9 +336,9 @@ export class StoreFile {
     this.write(() => {
       this.db.exec('DELETE FROM kvcloud_namespace; DELETE FROM kvcloud_import')
     })
-    await inSteps((limit) => this.write(() =>
+    await inSteps(this.linked, (limit) => this.write(() =>
       this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value LIMIT ?)').run(limit).changes))
-    await inSteps((limit) => this.write(() =>
+    await inSteps(this.linked, (limit) => this.write(() =>
       this.db.prepare('DELETE FROM kvcloud_pending WHERE (import, key) IN (SELECT import, key FROM kvcloud_pending LIMIT ?)').run(limit).changes))
   }
 
@@ -419,7 +429,7 @@ export class StoreFile {
     const page = this.db.prepare<[string, number], {key: string; value: Buffer}>(
       'SELECT key, value FROM kvcloud_pending WHERE import = ? ORDER BY key LIMIT ?',
     )
-    await inSteps((limit) => this.write(() => {
+    await inSteps(this.linked, (limit) => this.write(() => {
       if (!this.db.open) return 0
       const rows = page.all(id, limit)
       // Each upsert's trigger also removes its pending row (and so does any newer write meanwhile).
@@ -431,14 +441,14 @@ export class StoreFile {
 
   private async discardImport(id: string): Promise<void> {
     this.write(() => this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id))
-    await inSteps((limit) => this.write(() =>
+    await inSteps(this.linked, (limit) => this.write(() =>
       this.db.prepare('DELETE FROM kvcloud_pending WHERE import = ? AND key IN (SELECT key FROM kvcloud_pending WHERE import = ? LIMIT ?)')
         .run(id, id, limit).changes))
   }
 
   private async clearRowsOf(label: string): Promise<void> {
     const registered = this.db.prepare<[string], number>('SELECT 1 FROM kvcloud_namespace WHERE name = ?').pluck()
-    await inSteps((limit) => this.write(() => {
+    await inSteps(this.linked, (limit) => this.write(() => {
       // Linked again meanwhile (by another process): its rows are live again.
       if (registered.get(label) !== undefined) return 0
       return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit).changes
@@ -505,8 +515,12 @@ class Pacer {
   limit = 10_000
   private steps = 0
 
+  /** `linked`: whether a Spin may be waiting (only a linked store is in a runtime config). */
+  constructor(private readonly linked: () => boolean) {}
+
   async step<T>(work: () => T, rows: number): Promise<T> {
-    if (this.steps++ > 0) await sleep(PAUSE_MS)
+    // Between steps the event loop always gets a turn; a Spin, only where one can be waiting.
+    if (this.steps++ > 0) await sleep(this.linked() ? PAUSE_MS : 0)
     const started = performance.now()
     const result = work()
     const took = performance.now() - started
@@ -516,8 +530,8 @@ class Pacer {
 }
 
 /** Runs `step(limit)` until it handles fewer than `limit` rows, paced (see Pacer). */
-async function inSteps(step: (limit: number) => number): Promise<void> {
-  const pacer = new Pacer()
+async function inSteps(linked: () => boolean, step: (limit: number) => number): Promise<void> {
+  const pacer = new Pacer(linked)
   for (;;) {
     const limit = pacer.limit
     const handled = await pacer.step(() => step(limit), limit)
@@ -550,6 +564,12 @@ export class StoreSnapshot {
     this.db.exec('COMMIT')
     this.db.close()
   }
+}
+
+function bytesOf(pairs: Pair[]): number {
+  let bytes = 0
+  for (const {key, value} of pairs) bytes += key.length + value.byteLength
+  return bytes
 }
 
 function hasPending(db: Db): boolean {
