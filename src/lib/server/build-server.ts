@@ -9,6 +9,7 @@ import {discardRestOfBody} from './discard-body.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
 import {pairRoutes} from './pair-routes.js'
 import {storeRoutes} from './store-routes.js'
+import {useStrictJsonParser} from './strict-json.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -101,6 +102,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     done(null, payload)
   })
 
+  useStrictJsonParser(app)
   app.addContentTypeParser('application/octet-stream', {parseAs: 'buffer'}, (_request, body, done) => done(null, body))
   // Imports stream: the route reads the body itself, line by line, within its own limits.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))

@@ -8,6 +8,7 @@ import {formatEntry} from '../transfer/entry.js'
 import type {ServerContext} from './build-server.js'
 import {discardRestOfBody} from './discard-body.js'
 import type {ServerLimits} from './limits.js'
+import {checkWellFormedPair} from './strict-json.js'
 import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
 
 type TargetParams = {store?: string; app?: string; label?: string; '*'?: string}
@@ -56,7 +57,11 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
   }))
 
   app.post<{Params: TargetParams; Body: {pairs: WirePair[]}}>('/pairs', {schema: {body: pairsBody}}, async (request, reply) => {
-    await backendOf(request).setValues(targetOf(request.params), request.body.pairs.map(decodePair))
+    const pairs = request.body.pairs.map((pair, index) => {
+      checkWellFormedPair(pair, `pairs[${index}]`)
+      return decodePair(pair)
+    })
+    await backendOf(request).setValues(targetOf(request.params), pairs)
     return reply.code(204).send()
   })
 
@@ -116,6 +121,7 @@ async function* pairBatches(
     const problem = check(parsed)
     if (problem) throw new InvalidInputError(`Line ${line} of the import: ${problem}. Each line is {"key","value","base64"?}.`)
     try {
+      checkWellFormedPair(parsed as WirePair, 'the pair')
       batch.push(decodePair(parsed as WirePair))
     } catch (error) {
       throw new InvalidInputError(`Line ${line} of the import: ${(error as Error).message}`)
