@@ -35,6 +35,11 @@ export interface ServerOptions {
 export interface ServerContext {
   limits: ServerLimits
   backends: AccountBackends
+  /**
+   * Checks the request's token again (UnauthorizedError once it is revoked), for requests that
+   * last: an import streaming for minutes must stop when its token is revoked.
+   */
+  recheckToken(request: FastifyRequest): void
 }
 
 /**
@@ -52,7 +57,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     throw error
   }
   const backends = new AccountBackends(registry, limits)
-  const context: ServerContext = {limits, backends}
+  const context: ServerContext = {
+    limits,
+    backends,
+    recheckToken(request) {
+      const account = authenticate(registry, request.headers.authorization)
+      if (account.id !== request.account?.id) throw new UnauthorizedError('The token is not valid: it is unknown or has been revoked.')
+    },
+  }
 
   const app = Fastify({
     logger: options.logger ?? false,

@@ -21,7 +21,7 @@ const EXPORT_CHUNK_PAIRS = 1000
  * (`/api/key-value-stores/{store}`) and under an app's label (`/api/apps/{app}/labels/{label}`).
  * Keys are the rest of the path after `/keys/`, percent-encoded, so any key (`/` included) fits.
  */
-export async function pairRoutes(app: FastifyInstance, {backends, limits}: ServerContext): Promise<void> {
+export async function pairRoutes(app: FastifyInstance, {backends, limits, recheckToken}: ServerContext): Promise<void> {
   const backendOf = (request: FastifyRequest) => backends.forAccount(request.account!)
 
   app.get<{Params: TargetParams; Querystring: {prefix?: string; cursor?: string; limit?: number}}>(
@@ -85,7 +85,7 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
     const validate = request.compileValidationSchema(wirePairSchema)
     try {
       const {count} = await backends.serializeImport(account, () =>
-        backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors))))
+        backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), () => recheckToken(request))))
       return {count}
     } catch (error) {
       discardRestOfBody(body, request.raw.socket)
@@ -105,13 +105,28 @@ function targetOf(params: TargetParams): StoreTarget {
   return params.store !== undefined ? {store: params.store} : {app: params.app ?? '', label: params.label ?? ''}
 }
 
+/** How often a streaming import checks that its token still holds (and once more before it is applied). */
+const TOKEN_RECHECK_MS = 250
+
+/**
+ * The import's pairs in batches. `recheckToken` throws once the token is revoked: it runs as
+ * chunks arrive (at most every TOKEN_RECHECK_MS) and after the last batch, before the backend
+ * applies anything, so a revoked token's import ends with 401 and nothing applied.
+ */
 async function* pairBatches(
   body: Readable,
   limits: ServerLimits,
   check: (pair: unknown) => string | undefined,
+  recheckToken: () => void,
 ): AsyncGenerator<Pair[]> {
+  let checkedAt = Date.now()
+  const onChunk = () => {
+    if (Date.now() - checkedAt < TOKEN_RECHECK_MS) return
+    checkedAt = Date.now()
+    recheckToken()
+  }
   let batch: Pair[] = []
-  for await (const {text, line} of ndjsonLines(counted(body, limits), maxPairLineBytes(limits))) {
+  for await (const {text, line} of ndjsonLines(counted(body, limits, onChunk), maxPairLineBytes(limits))) {
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
@@ -132,13 +147,16 @@ async function* pairBatches(
     }
   }
   if (batch.length > 0) yield batch
+  // The backend applies the import when this generator ends: one last check right before.
+  recheckToken()
 }
 
 /** The request body's chunks, failing once more than the import limit has arrived. */
-async function* counted(body: Readable, limits: ServerLimits): AsyncGenerator<Buffer> {
+async function* counted(body: Readable, limits: ServerLimits, onChunk: () => void): AsyncGenerator<Buffer> {
   let total = 0
   // Leaving early must not destroy the request: the error answer still has to go out on it.
   for await (const chunk of body.iterator({destroyOnReturn: false})) {
+    onChunk()
     total += (chunk as Buffer).length
     if (total > limits.maxImportBytes) throw importTooLarge(limits)
     yield chunk as Buffer
