@@ -9,7 +9,6 @@ import type {Account, AccountRegistry} from './accounts.js'
  */
 export class AccountBackends {
   private readonly open = new Map<number, Backend>()
-  private readonly importQueues = new Map<number, Promise<unknown>>()
 
   constructor(private readonly registry: AccountRegistry, private readonly limits: Limits) {}
 
@@ -21,21 +20,6 @@ export class AccountBackends {
       this.open.set(account.id, backend)
     }
     return backend
-  }
-
-  /**
-   * Runs an account's imports one after another. An import stages pairs on the store file's
-   * connection while its body streams in, so two at once on one backend must not interleave.
-   */
-  serializeImport<T>(account: Account, work: () => Promise<T>): Promise<T> {
-    const previous = this.importQueues.get(account.id) ?? Promise.resolve()
-    const run = previous.then(work, work)
-    const settled = run.then(() => undefined, () => undefined)
-    this.importQueues.set(account.id, settled)
-    void settled.then(() => {
-      if (this.importQueues.get(account.id) === settled) this.importQueues.delete(account.id)
-    })
-    return run
   }
 
   async closeAll(): Promise<void> {

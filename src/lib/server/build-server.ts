@@ -6,6 +6,7 @@ import {AccountRegistry, type Account} from './accounts.js'
 import {DataFolderLock} from './data-folder-lock.js'
 import {appRoutes} from './app-routes.js'
 import {discardRestOfBody} from './discard-body.js'
+import {ImportGate, ServerBusyError} from './import-gate.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
 import {pairRoutes} from './pair-routes.js'
 import {storeRoutes} from './store-routes.js'
@@ -35,6 +36,7 @@ export interface ServerOptions {
 export interface ServerContext {
   limits: ServerLimits
   backends: AccountBackends
+  imports: ImportGate
   /**
    * Checks the request's token again (UnauthorizedError once it is revoked), for requests that
    * last: an import streaming for minutes must stop when its token is revoked.
@@ -60,6 +62,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const context: ServerContext = {
     limits,
     backends,
+    imports: new ImportGate(limits.maxImportMemoryBytes, limits.importWaitMs),
     recheckToken(request) {
       const account = authenticate(registry, request.headers.authorization)
       if (account.id !== request.account?.id) throw new UnauthorizedError('The token is not valid: it is unknown or has been revoked.')
@@ -165,6 +168,10 @@ function sendError(error: FastifyError | KvError, request: FastifyRequest, reply
   // Read the rest away for a moment instead; a client that keeps on sending is cut off.
   reply.removeHeader('connection')
   discardRestOfBody(request.raw, request.raw.socket)
+  if (error instanceof ServerBusyError) {
+    void reply.code(503).header('retry-after', String(error.retryAfterSeconds)).send({detail: error.message, hints: error.hints})
+    return
+  }
   if (error instanceof KvError) {
     if (error.kind === 'unavailable') {
       // Storage trouble names server-side files: the operator's log gets it, the client a summary.

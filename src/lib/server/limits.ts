@@ -1,4 +1,5 @@
 import type {Limits} from '../backend.js'
+import {maxPairLineBytes} from '../remote/wire.js'
 import {DEFAULT_LIMITS} from '../validation.js'
 
 /** What one request may carry, and what one client may hold. Everything is checked before any work is done. */
@@ -13,6 +14,10 @@ export interface ServerLimits extends Limits {
   idleTimeoutMs: number
   /** The whole request, body included, must arrive within this time (408 otherwise). */
   requestTimeoutMs: number
+  /** Bytes of pairs that all imports together may hold in memory (each takes its share before reading). */
+  maxImportMemoryBytes: number
+  /** How long an import waits for another into the same store (409 then), or for import memory (503 then). */
+  importWaitMs: number
 }
 
 const MiB = 1024 * 1024
@@ -21,6 +26,21 @@ export const DEFAULT_MAX_CONNECTIONS = 1000
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000
 /** As long as HttpBackend waits for an import's answer: a slower upload fails on both ends alike. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000
+export const DEFAULT_IMPORT_MEMORY_BYTES = 256 * MiB
+export const DEFAULT_IMPORT_WAIT_MS = 10_000
+/** An import hands pairs to the store in batches of about this many bytes (keys and values). */
+export const IMPORT_BATCH_BYTES = 4 * MiB
+/** ... and of at most this many pairs, so that small pairs are staged in bounded steps too. */
+export const IMPORT_BATCH_PAIRS = 1000
+
+/**
+ * The bytes one import may hold in memory at once, reserved for it from the server-wide budget:
+ * the store holds the first batch until a second one comes, the second is being filled (each can
+ * overrun by one pair), and one line of the body is being read.
+ */
+export function importMemoryShare(limits: Limits): number {
+  return 2 * (IMPORT_BATCH_BYTES + limits.maxKeyBytes + limits.maxValueBytes) + maxPairLineBytes(limits)
+}
 
 export function resolveServerLimits(partial: Partial<ServerLimits> = {}): ServerLimits {
   const limits: Limits = {
@@ -36,5 +56,8 @@ export function resolveServerLimits(partial: Partial<ServerLimits> = {}): Server
     maxConnections: partial.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     idleTimeoutMs: partial.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     requestTimeoutMs: partial.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    // At least one import must fit, whatever the limits.
+    maxImportMemoryBytes: Math.max(partial.maxImportMemoryBytes ?? DEFAULT_IMPORT_MEMORY_BYTES, importMemoryShare(limits)),
+    importWaitMs: partial.importWaitMs ?? DEFAULT_IMPORT_WAIT_MS,
   }
 }

@@ -1,19 +1,18 @@
 import {Readable} from 'node:stream'
 import type {FastifyInstance, FastifyRequest} from 'fastify'
-import type {Pair, StoreTarget} from '../backend.js'
+import type {Backend, Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
 import {NDJSON, decodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
 import {formatEntry} from '../transfer/entry.js'
 import type {ServerContext} from './build-server.js'
 import {discardRestOfBody} from './discard-body.js'
-import type {ServerLimits} from './limits.js'
+import {IMPORT_BATCH_BYTES, IMPORT_BATCH_PAIRS, importMemoryShare, type ServerLimits} from './limits.js'
 import {checkWellFormedPair} from './strict-json.js'
 import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
 
 type TargetParams = {store?: string; app?: string; label?: string; '*'?: string}
 
-const IMPORT_BATCH = 1000
 const EXPORT_CHUNK_PAIRS = 1000
 
 /**
@@ -21,7 +20,7 @@ const EXPORT_CHUNK_PAIRS = 1000
  * (`/api/key-value-stores/{store}`) and under an app's label (`/api/apps/{app}/labels/{label}`).
  * Keys are the rest of the path after `/keys/`, percent-encoded, so any key (`/` included) fits.
  */
-export async function pairRoutes(app: FastifyInstance, {backends, limits, recheckToken}: ServerContext): Promise<void> {
+export async function pairRoutes(app: FastifyInstance, {backends, imports, limits, recheckToken}: ServerContext): Promise<void> {
   const backendOf = (request: FastifyRequest) => backends.forAccount(request.account!)
 
   app.get<{Params: TargetParams; Querystring: {prefix?: string; cursor?: string; limit?: number}}>(
@@ -84,7 +83,9 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits, rechec
     const target = targetOf(request.params)
     const validate = request.compileValidationSchema(wirePairSchema)
     try {
-      const {count} = await backends.serializeImport(account, () =>
+      // One import per store at a time (by name or by an app's label, it is the same store).
+      const storeName = await storeNameOf(backend, target)
+      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, importMemoryShare(limits), () =>
         backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), () => recheckToken(request))))
       return {count}
     } catch (error) {
@@ -99,6 +100,18 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits, rechec
     const first = await iterator.next()
     return reply.type(NDJSON).send(Readable.from(exportChunks(first, iterator), {objectMode: false}))
   })
+}
+
+/** The name of the store a target reaches (for an app's label, the store it links); the target itself when there is none. */
+async function storeNameOf(backend: Backend, target: StoreTarget): Promise<string> {
+  if ('store' in target) return target.store
+  try {
+    const link = (await backend.getApp(target.app)).links.find((candidate) => candidate.label === target.label)
+    if (link) return link.store
+  } catch {
+    // No such app: the import itself says so.
+  }
+  return `${target.app}/${target.label}`
 }
 
 function targetOf(params: TargetParams): StoreTarget {
@@ -125,7 +138,10 @@ async function* pairBatches(
     checkedAt = Date.now()
     recheckToken()
   }
+  // Batches are bounded in bytes, not only in pairs: a thousand pairs of 1 MiB held at once
+  // took the server to a gigabyte. importMemoryShare() is what this holds at most.
   let batch: Pair[] = []
+  let batchBytes = 0
   for await (const {text, line} of ndjsonLines(counted(body, limits, onChunk), maxPairLineBytes(limits))) {
     let parsed: unknown
     try {
@@ -135,15 +151,19 @@ async function* pairBatches(
     }
     const problem = check(parsed)
     if (problem) throw new InvalidInputError(`Line ${line} of the import: ${problem}. Each line is {"key","value","base64"?}.`)
+    let pair: Pair
     try {
       checkWellFormedPair(parsed as WirePair, 'the pair')
-      batch.push(decodePair(parsed as WirePair))
+      pair = decodePair(parsed as WirePair)
     } catch (error) {
       throw new InvalidInputError(`Line ${line} of the import: ${(error as Error).message}`)
     }
-    if (batch.length >= IMPORT_BATCH) {
+    batch.push(pair)
+    batchBytes += pair.key.length * 3 + pair.value.byteLength
+    if (batch.length >= IMPORT_BATCH_PAIRS || batchBytes >= IMPORT_BATCH_BYTES) {
       yield batch
       batch = []
+      batchBytes = 0
     }
   }
   if (batch.length > 0) yield batch

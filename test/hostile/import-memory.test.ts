@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import type {Pair} from '../../src/lib/backend.js'
+import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
+import {tempHome} from '../helpers/cli.js'
+import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
+import {createToken} from '../reliability/server-helpers.js'
+
+// Issue 11, item 5: the server held an import's first 1000 pairs whole, so 900 pairs of 1 MiB
+// took it from 87 MB to 1.1 GB of RSS (1.8 GB for two accounts at once), never given back. Now
+// batches are bounded in bytes and every import reserves its share of a server-wide budget.
+// Measured on the real binary, from /proc.
+
+const MiB = 1024 * 1024
+
+export function rssSampler(server: ServerProcess): {now(): number; peakSince(start: () => Promise<unknown>): Promise<number>} {
+  const now = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024
+  return {
+    now,
+    async peakSince(work) {
+      let peak = now()
+      const timer = setInterval(() => (peak = Math.max(peak, now())), 20)
+      try {
+        await work()
+      } finally {
+        clearInterval(timer)
+      }
+      return Math.max(peak, now())
+    },
+  }
+}
+
+/** `count` pairs of 1 MiB each (text values, so each is a 1 MiB line), in batches of 8. */
+export async function* bigPairs(prefix: string, count: number): AsyncIterable<Pair[]> {
+  for (let start = 0; start < count; start += 8) {
+    yield Array.from({length: Math.min(8, count - start)}, (_, i) => ({key: `${prefix}-${start + i}`, value: Buffer.alloc(MiB, 97 + ((start + i) % 26))}))
+  }
+}
+
+describe('hostile clients: the server\'s memory stays bounded during big imports and comes back after', function () {
+  this.timeout(120_000)
+  let home: ReturnType<typeof tempHome>
+  let server: ServerProcess
+  let dataDir: string
+
+  before(async function () {
+    if (process.platform !== 'linux') {
+      console.log('      (reads the server\'s memory from /proc: Linux only; not measured on this platform)')
+      this.skip()
+    }
+    home = tempHome('kvcloud-import-memory-')
+    dataDir = join(home.home, 'data')
+    server = await startServerProcess(['--port', '0', '--data', dataDir, '--log-level', 'warn'], {home: home.home})
+  })
+
+  after(async function () {
+    await server?.stop('SIGTERM')
+    home?.cleanup()
+  })
+
+  it('imports 200 pairs of 1 MiB, then two such imports of two accounts at once, with RSS bounded and given back', async function () {
+    const rss = rssSampler(server)
+    const clients = await Promise.all(['one', 'two'].map(async (account) => {
+      const backend = await HttpBackend.connect({url: server.url, token: createToken(dataDir, account).token, limits: DEFAULT_LIMITS})
+      await backend.createStore('big')
+      return backend
+    }))
+    try {
+      // Warm up: the code paths of an import, loaded once.
+      await clients[0]!.importPairs({store: 'big'}, bigPairs('warm', 16))
+      const baseline = rss.now()
+      const single = await rss.peakSince(() => clients[0]!.importPairs({store: 'big'}, bigPairs('one', 200)))
+      const both = await rss.peakSince(() => Promise.all(clients.map((client, i) => client.importPairs({store: 'big'}, bigPairs(`both${i}`, 200)))))
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      const after = rss.now()
+      console.log(`      server RSS: ${baseline.toFixed(0)} MB before, peak ${single.toFixed(0)} MB during one 200 MiB import, ` +
+        `${both.toFixed(0)} MB during two at once, ${after.toFixed(0)} MB after`)
+      assert.ok(single - baseline < 150, `one import took RSS from ${baseline.toFixed(0)} to ${single.toFixed(0)} MB`)
+      assert.ok(both - baseline < 200, `two imports took RSS from ${baseline.toFixed(0)} to ${both.toFixed(0)} MB`)
+      assert.ok(after - baseline < 100, `RSS stayed at ${after.toFixed(0)} MB after the imports (${baseline.toFixed(0)} MB before)`)
+      // Nothing acknowledged is lost.
+      const counts = await Promise.all(clients.map(async (client) => {
+        let keys = 0
+        for await (const pair of client.exportPairs({store: 'big'})) {
+          keys++
+          assert.equal(pair.value.byteLength, MiB)
+        }
+        return keys
+      }))
+      assert.deepEqual(counts, [16 + 200 + 200, 200])
+    } finally {
+      await Promise.all(clients.map((client) => client.close()))
+    }
+  })
+})
