@@ -3,6 +3,7 @@ import {KvError, UnauthorizedError} from '../errors.js'
 import {NDJSON} from '../remote/wire.js'
 import {AccountBackends} from './account-backends.js'
 import {AccountRegistry, type Account} from './accounts.js'
+import {ConnectionGuard} from './connection-guard.js'
 import {DataFolderLock} from './data-folder-lock.js'
 import {appRoutes} from './app-routes.js'
 import {discardRestOfBody} from './discard-body.js'
@@ -87,20 +88,28 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // sockets and sends nothing, or trickles a body, would hold them for ever.
     connectionTimeout: limits.idleTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    // Node checks those deadlines every 30 s by default; a shorter request timeout needs closer checks.
+    // Node checks those deadlines every 30 s by default: a slow-header client would hold its
+    // socket that much longer than the headers timeout. Checked every second (or closer).
     http: {
-      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 10))),
-      headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      headersTimeout: limits.headersTimeoutMs,
     },
   })
-  // Each open socket costs memory; beyond this many, Node closes new ones as soon as they arrive.
-  app.server.maxConnections = limits.maxConnections
-  let lastDropNote = 0
-  app.server.on('drop', () => {
-    // At most one line a minute: a flood of refused connections must not flood the log too.
-    if (Date.now() - lastDropNote < 60_000) return
-    lastDropNote = Date.now()
-    app.log.warn({maxConnections: limits.maxConnections}, 'connection refused: the server holds its maximum number of connections')
+  // Each open socket costs memory and a descriptor. Node's own maxConnections would refuse the
+  // newcomer when full, which lets slow sockets lock everyone out; the guard sheds the oldest
+  // connection that has no request in progress instead.
+  const lastShedNote = new Map<string, number>()
+  const connections = new ConnectionGuard(app.server, limits, (reason, refusedNewcomer) => {
+    // At most one line of each kind a minute: a flood of connections must not flood the log too.
+    const kind = `${reason}-${refusedNewcomer}`
+    if (Date.now() - (lastShedNote.get(kind) ?? -Infinity) < 60_000) return
+    lastShedNote.set(kind, Date.now())
+    app.log.warn(
+      {maxConnections: limits.maxConnections, maxUnauthenticatedConnections: limits.maxUnauthenticatedConnections, reason, refusedNewcomer},
+      refusedNewcomer
+        ? 'connection refused: every connection the server holds has a request in progress'
+        : `connection closed to make room: the server holds its maximum number of ${reason === 'unauthenticated' ? 'unauthenticated ' : ''}connections; the oldest one without a request in progress was closed`,
+    )
   })
 
   app.decorateRequest('account', null)
@@ -127,6 +136,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
     request.account = authenticate(registry, request.headers.authorization)
+    connections.authenticated(request.raw.socket)
   })
 
   app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))

@@ -8,8 +8,16 @@ export interface ServerLimits extends Limits {
   maxRequestBytes: number
   /** Largest streamed NDJSON import. */
   maxImportBytes: number
-  /** Open connections at once; further ones are closed as soon as they are accepted. */
+  /**
+   * Open connections at once. When full, the oldest connection without a request in progress is
+   * closed to make room (see ConnectionGuard); only when every one has a request in progress is
+   * a newcomer closed instead.
+   */
   maxConnections: number
+  /** Of those, connections that have not yet sent a valid token: a smaller budget, so a flood of them cannot push out users. */
+  maxUnauthenticatedConnections: number
+  /** A request's headers must all arrive within this time (408 otherwise): a client trickling them holds nothing for long. */
+  headersTimeoutMs: number
   /** A connection with no traffic either way for this long is closed (a socket that never sends a byte included). */
   idleTimeoutMs: number
   /** The whole request, body included, must arrive within this time (408 otherwise). */
@@ -24,6 +32,7 @@ const MiB = 1024 * 1024
 
 export const DEFAULT_MAX_CONNECTIONS = 1000
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000
 /** As long as HttpBackend waits for an import's answer: a slower upload fails on both ends alike. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000
 export const DEFAULT_IMPORT_MEMORY_BYTES = 256 * MiB
@@ -49,13 +58,17 @@ export function resolveServerLimits(partial: Partial<ServerLimits> = {}): Server
   }
   // A JSON body must at least fit one pair with the largest value in base64.
   const onePair = Math.ceil(limits.maxValueBytes / 3) * 4 + 6 * limits.maxKeyBytes + 4096
+  const maxConnections = partial.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  const requestTimeoutMs = partial.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   return {
     ...limits,
     maxRequestBytes: Math.max(partial.maxRequestBytes ?? 16 * MiB, onePair),
     maxImportBytes: Math.max(partial.maxImportBytes ?? 1024 * MiB, onePair),
-    maxConnections: partial.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxConnections,
+    maxUnauthenticatedConnections: Math.min(maxConnections, partial.maxUnauthenticatedConnections ?? Math.max(1, Math.ceil(maxConnections / 2))),
+    headersTimeoutMs: Math.min(partial.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs),
     idleTimeoutMs: partial.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    requestTimeoutMs: partial.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs,
     // At least one import must fit, whatever the limits.
     maxImportMemoryBytes: Math.max(partial.maxImportMemoryBytes ?? DEFAULT_IMPORT_MEMORY_BYTES, importMemoryShare(limits)),
     importWaitMs: partial.importWaitMs ?? DEFAULT_IMPORT_WAIT_MS,
