@@ -9,6 +9,7 @@ import type {
 import {ConflictError, InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {validateAppName, validateKey, validateLabel, validateStoreName, validateValue} from '../validation.js'
 import {Catalog, type AppRow, type StoreRow} from './catalog.js'
+import {OpenFileBudget} from './open-file-budget.js'
 import {StoreFile} from './store-file.js'
 import type {RuntimeConfigLocation} from '../runtime-config.js'
 
@@ -22,6 +23,11 @@ export interface LocalBackendOptions {
    * that `spin up` or other kvcloud commands read.
    */
   exclusive?: boolean
+  /**
+   * The descriptor budget that this backend's store files share with others (a server's
+   * accounts share one); without it the backend has its own, of MAX_OPEN_FILES files.
+   */
+  openFiles?: OpenFileBudget
 }
 
 /** The namespace a store's rows live in before it is first linked. */
@@ -32,6 +38,8 @@ const MAX_PAGE = 1000
 const EXPORT_PAGE = 1000
 /** Store files a backend keeps open at once (a server serves many stores from one process). */
 const MAX_OPEN_FILES = 64
+/** An open store file holds its database and, in the server's exclusive mode, its journal. */
+export const STORE_FILE_DESCRIPTORS = 2
 
 interface ResolvedTarget {
   store: StoreRow
@@ -57,6 +65,7 @@ export class LocalBackend implements Backend {
     private readonly catalog: Catalog,
     readonly limits: Limits,
     private readonly exclusive: boolean,
+    private readonly openFiles: OpenFileBudget,
   ) {}
 
   static open(options: LocalBackendOptions): LocalBackend {
@@ -68,7 +77,8 @@ export class LocalBackend implements Backend {
       ])
     }
     const exclusive = options.exclusive ?? false
-    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive)
+    const openFiles = options.openFiles ?? new OpenFileBudget(MAX_OPEN_FILES * STORE_FILE_DESCRIPTORS)
+    return new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, exclusive, openFiles)
   }
 
   async describe(): Promise<BackendDescription> {
@@ -354,8 +364,7 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    for (const file of this.files.values()) file.close()
-    this.files.clear()
+    for (const storeId of [...this.files.keys()]) this.closeFile(storeId)
     this.catalog.close()
   }
 
@@ -533,33 +542,35 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * The open handle of a store file. At most MAX_OPEN_FILES stay open, least recently used
-   * closed first (never one an import is streaming into), so a server whose accounts touch
-   * thousands of stores holds a bounded number of file descriptors.
+   * The open handle of a store file. Open files stay within the descriptor budget, least
+   * recently used closed first (never one an import is streaming into), so a server whose
+   * accounts touch thousands of stores holds a bounded number of file descriptors.
    */
   private openFile(storeId: string, create: boolean): StoreFile {
     let file = this.files.get(storeId)
     if (file) {
-      // Map order is use order: move this one to the end.
-      this.files.delete(storeId)
-      this.files.set(storeId, file)
+      this.openFiles.used(file)
       return file
     }
-    file = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
+    const opened = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
+    file = opened
     this.files.set(storeId, file)
-    if (this.files.size > MAX_OPEN_FILES) {
-      for (const [id, candidate] of this.files) {
-        if (this.files.size <= MAX_OPEN_FILES) break
-        if (id === storeId || candidate.importsInProgress > 0) continue
-        candidate.close()
-        this.files.delete(id)
-      }
-    }
+    this.openFiles.opened(file, {
+      descriptors: STORE_FILE_DESCRIPTORS,
+      isBusy: () => opened.importsInProgress > 0,
+      close: () => {
+        opened.close()
+        if (this.files.get(storeId) === opened) this.files.delete(storeId)
+      },
+    })
     return file
   }
 
   private closeFile(storeId: string): void {
-    this.files.get(storeId)?.close()
+    const file = this.files.get(storeId)
+    if (!file) return
+    this.openFiles.closed(file)
+    file.close()
     this.files.delete(storeId)
   }
 

@@ -95,6 +95,16 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       headersTimeout: limits.headersTimeoutMs,
     },
   })
+  app.log.info(
+    {descriptorLimit: limits.descriptorLimit ?? 'unlimited', maxConnections: limits.maxConnections, openFileDescriptors: limits.openFileDescriptors},
+    'descriptors: budgets sized from the limit read at start',
+  )
+  if (limits.maxConnectionsAsked !== undefined) {
+    app.log.warn(
+      {descriptorLimit: limits.descriptorLimit, asked: limits.maxConnectionsAsked, maxConnections: limits.maxConnections},
+      `max connections lowered to ${limits.maxConnections}: the descriptor limit (${limits.descriptorLimit}) leaves no room for ${limits.maxConnectionsAsked} connections and the stores; raise it with "ulimit -n"`,
+    )
+  }
   // Each open socket costs memory and a descriptor. Node's own maxConnections would refuse the
   // newcomer when full, which lets slow sockets lock everyone out; the guard sheds the oldest
   // connection that has no request in progress instead.
@@ -133,10 +143,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Every request needs a token but the few public routes. Decided by the route the router
   // matched, never by the raw URL: "/%61pi/whoami" reaches the /api/whoami route too.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
     request.account = authenticate(registry, request.headers.authorization)
     connections.authenticated(request.raw.socket)
+    // The account's files stay open until the answer has gone out (or the client went away).
+    reply.raw.once('close', backends.acquire(request.account))
   })
 
   app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))
