@@ -1,72 +1,13 @@
 import assert from 'node:assert/strict'
-import {createServer, connect, type Server, type Socket} from 'node:net'
 import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {startTestServer, type TestServer} from '../server/test-server.js'
+import {droppingProxy, type DroppingProxy} from './hostile-helpers.js'
 
 // Issue 11, item 7: a DELETE whose answer is lost (the connection drops after the server did
 // the work) must not be retried into a false 404. A loopback proxy in front of a real server
 // forwards everything, but cuts the connection instead of passing on the answer when told to.
-
-interface DroppingProxy {
-  url: string
-  /** The next answer to a request whose method is this one is swallowed and the connection cut. */
-  dropNextAnswerTo(method: string): void
-  /** Requests the server received through the proxy, by request line. */
-  requests: string[]
-  close(): Promise<void>
-}
-
-async function droppingProxy(target: string): Promise<DroppingProxy> {
-  const {hostname, port} = new URL(target)
-  let dropMethod: string | undefined
-  const requests: string[] = []
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), hostname)
-    sockets.add(client).add(upstream)
-    let dropThisAnswer = false
-    client.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('latin1').split('\r\n')) {
-        const request = /^(GET|PUT|POST|PATCH|DELETE|HEAD) \S+ HTTP\/1\.1$/.exec(line)
-        if (!request) continue
-        requests.push(line)
-        if (request[1] === dropMethod) {
-          dropThisAnswer = true
-          dropMethod = undefined
-        }
-      }
-      upstream.write(chunk)
-    })
-    upstream.on('data', (chunk: Buffer) => {
-      if (dropThisAnswer) {
-        // The server did the work and answered; the client never hears of it.
-        client.destroy()
-        upstream.destroy()
-        return
-      }
-      client.write(chunk)
-    })
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('close', end).on('error', end)
-    upstream.on('close', end).on('error', end)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address() as {port: number}
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    dropNextAnswerTo: (method) => void (dropMethod = method),
-    requests,
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
 
 describe('hostile network: the HTTP client never retries a DELETE into a false 404', function () {
   this.timeout(20_000)

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict'
-import {Readable} from 'node:stream'
+import type {Readable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {trickle} from './hostile-helpers.js'
 
 // Issue 11, item 6: one trickling upload held up every other import of its account (queued for
 // as long as it took, up to the 600 s request timeout). Imports into different stores of one
 // account now run side by side; two into one store still serialise, with a bounded wait and then
 // a clear 409.
-
-function trickle(prefix: string, lines: number, everyMs: number): Readable {
-  return Readable.from((async function* () {
-    for (let line = 1; line <= lines; line++) {
-      yield Buffer.from(JSON.stringify({key: `${prefix}${line}`, value: 'v'}) + '\n')
-      if (everyMs > 0) await sleep(everyMs)
-    }
-  })())
-}
 
 describe('hostile clients: imports of one account run side by side, one store at a time', function () {
   this.timeout(30_000)

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import type {Pair} from '../../src/lib/backend.js'
 import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
 import {createToken} from '../reliability/server-helpers.js'
+import {bigPairs, rssSampler} from './hostile-helpers.js'
 
 // Issue 11, item 5: the server held an import's first 1000 pairs whole, so 900 pairs of 1 MiB
 // took it from 87 MB to 1.1 GB of RSS (1.8 GB for two accounts at once), never given back. Now
@@ -14,30 +13,6 @@ import {createToken} from '../reliability/server-helpers.js'
 // Measured on the real binary, from /proc.
 
 const MiB = 1024 * 1024
-
-export function rssSampler(server: ServerProcess): {now(): number; peakSince(start: () => Promise<unknown>): Promise<number>} {
-  const now = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024
-  return {
-    now,
-    async peakSince(work) {
-      let peak = now()
-      const timer = setInterval(() => (peak = Math.max(peak, now())), 20)
-      try {
-        await work()
-      } finally {
-        clearInterval(timer)
-      }
-      return Math.max(peak, now())
-    },
-  }
-}
-
-/** `count` pairs of 1 MiB each (text values, so each is a 1 MiB line), in batches of 8. */
-export async function* bigPairs(prefix: string, count: number): AsyncIterable<Pair[]> {
-  for (let start = 0; start < count; start += 8) {
-    yield Array.from({length: Math.min(8, count - start)}, (_, i) => ({key: `${prefix}-${start + i}`, value: Buffer.alloc(MiB, 97 + ((start + i) % 26))}))
-  }
-}
 
 describe('hostile clients: the server\'s memory stays bounded during big imports and comes back after', function () {
   this.timeout(120_000)

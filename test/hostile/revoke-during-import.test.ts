@@ -2,20 +2,10 @@ import assert from 'node:assert/strict'
 import {Readable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {trickle} from './hostile-helpers.js'
 
 // Issue 11, item 3: a token revoked while its import streams stops that import: 401, nothing
 // applied. Before, the import went on and was acknowledged 200 with every pair.
-
-/** An NDJSON body that sends `lines` lines, one every `everyMs`, calling `at(line)` as it goes. */
-function trickle(lines: number, everyMs: number, at: (line: number) => void = () => {}): Readable {
-  return Readable.from((async function* () {
-    for (let line = 1; line <= lines; line++) {
-      at(line)
-      yield Buffer.from(JSON.stringify({key: `k${String(line).padStart(5, '0')}`, value: 'v'.repeat(100)}) + '\n')
-      await sleep(everyMs)
-    }
-  })())
-}
 
 describe('hostile clients: revoking a token stops an import already streaming with it', function () {
   this.timeout(30_000)
@@ -49,7 +39,7 @@ describe('hostile clients: revoking a token stops an import already streaming wi
     let revokedAt = 0
     let linesAfterRevoke = 0
     // 4000 pairs over about 4 s; revoked after 1 s of streaming.
-    const result = await importWith(leaked.token, trickle(4000, 1, (line) => {
+    const result = await importWith(leaked.token, trickle('k', 4000, 1, (line) => {
       if (revokedAt) linesAfterRevoke++
       if (line === 1000) {
         server.revoke(leaked.id)
@@ -81,7 +71,7 @@ describe('hostile clients: revoking a token stops an import already streaming wi
   it('lets an import whose token stays valid finish, however slowly it streams', async function () {
     const {token} = server.token('patient')
     assert.equal((await request(server, 'POST', '/api/key-value-stores/data', {token, json: null})).status, 201)
-    const result = await importWith(token, trickle(30, 60))
+    const result = await importWith(token, trickle('k', 30, 60))
     assert.equal(result.status, 200, result.text)
     assert.deepEqual(JSON.parse(result.text), {count: 30})
     assert.equal(await keyCount(token), 30)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import {connect, type Socket} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {Client} from 'undici'
 import {startTestServer, type TestServer} from '../server/test-server.js'
+import {freshConnectionAnswers, slowHeaders} from './hostile-helpers.js'
 
 // Issue 11, item 1: 1000 unauthenticated sockets sending one header byte a second filled
 // --max-connections, and for as long as they held on every legitimate request was refused.
@@ -11,57 +11,6 @@ import {startTestServer, type TestServer} from '../server/test-server.js'
 
 const SLOW_SOCKETS = 1000
 const ATTACK_MS = 11_000
-
-interface Attack {
-  /** Connections the attacker opened in all (first ones and reconnections). */
-  opened: number
-  stop(): void
-}
-
-/** Keeps `count` sockets open that send one byte of a request's headers a second, never finishing them. */
-function slowHeaders(url: string, count: number): Attack {
-  const {hostname, port} = new URL(url)
-  const header = `GET /api/whoami HTTP/1.1\r\nHost: ${hostname}\r\nX-Slow: ${'s'.repeat(10_000)}`
-  const sockets = new Set<Socket>()
-  let stopped = false
-  const attack: Attack = {opened: 0, stop: () => {
-    stopped = true
-    for (const socket of sockets) socket.destroy()
-  }}
-  const open = () => {
-    if (stopped) return
-    attack.opened++
-    const socket = connect(Number(port), hostname)
-    sockets.add(socket)
-    let sent = 0
-    const drip = setInterval(() => {
-      if (socket.writable) socket.write(header[sent++ % header.length]!)
-    }, 1000)
-    socket.on('error', () => {})
-    socket.on('close', () => {
-      clearInterval(drip)
-      sockets.delete(socket)
-      // A second later, like an attacker that keeps its count up.
-      if (!stopped) setTimeout(open, 1000)
-    })
-  }
-  for (let i = 0; i < count; i++) open()
-  return attack
-}
-
-/** One request on a connection of its own: true when it is answered 200 within the time. */
-async function freshConnectionAnswers(url: string, token: string): Promise<boolean> {
-  const client = new Client(url, {connect: {timeout: 3000}, headersTimeout: 3000, bodyTimeout: 3000, pipelining: 0})
-  try {
-    const response = await client.request({method: 'GET', path: '/api/whoami', headers: {authorization: `Bearer ${token}`}})
-    await response.body.dump()
-    return response.statusCode === 200
-  } catch {
-    return false
-  } finally {
-    await client.destroy()
-  }
-}
 
 describe('hostile clients: slow-header sockets do not lock anyone out', function () {
   this.timeout(60_000)
