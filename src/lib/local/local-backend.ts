@@ -547,20 +547,19 @@ export class LocalBackend implements Backend {
    * accounts touch thousands of stores holds a bounded number of file descriptors.
    */
   private openFile(storeId: string, create: boolean): StoreFile {
-    let file = this.files.get(storeId)
-    if (file) {
-      this.openFiles.used(file)
-      return file
+    const open = this.files.get(storeId)
+    if (open) {
+      this.openFiles.used(open)
+      return open
     }
-    const opened = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
-    file = opened
+    const file = new StoreFile(this.filePath(storeId), {create, exclusive: this.exclusive})
     this.files.set(storeId, file)
     this.openFiles.opened(file, {
       descriptors: STORE_FILE_DESCRIPTORS,
-      isBusy: () => opened.importsInProgress > 0,
+      isBusy: () => file.importsInProgress > 0,
       close: () => {
-        opened.close()
-        if (this.files.get(storeId) === opened) this.files.delete(storeId)
+        file.close()
+        if (this.files.get(storeId) === file) this.files.delete(storeId)
       },
     })
     return file
