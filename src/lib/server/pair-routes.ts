@@ -85,7 +85,9 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
     try {
       // One import per store at a time (by name or by an app's label, it is the same store).
       const storeName = await storeNameOf(backend, target)
-      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, importMemoryShare(limits), () =>
+      // A body of declared length cannot hold more than itself (decoded, plus what is being read).
+      const share = declared > 0 ? Math.min(importMemoryShare(limits), 2 * declared + 64 * 1024) : importMemoryShare(limits)
+      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, share, () =>
         backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), () => recheckToken(request))))
       return {count}
     } catch (error) {
