@@ -68,6 +68,28 @@ describe('hostile clients: revoking a token stops an import already streaming wi
     assert.equal(await keyCount(admin.token), 0)
   })
 
+  it('ends a stalled upload soon after its token is revoked, without waiting for more bytes, and frees its store for the next import', async function () {
+    const leaked = server.token('victim')
+    const admin = server.token('victim')
+    assert.equal((await request(server, 'POST', '/api/key-value-stores/data', {token: admin.token, json: null})).status, 201)
+    let stallEnded = false
+    const body = Readable.from((async function* () {
+      for (let line = 1; line <= 10; line++) yield Buffer.from(JSON.stringify({key: `stalled${line}`, value: 'v'}) + '\n')
+      // Then nothing for 5 s: the server must not wait for the next byte to notice the revoke.
+      await sleep(500)
+      server.revoke(leaked.id)
+      await sleep(4500)
+      stallEnded = true
+    })())
+    const result = await importWith(leaked.token, body)
+    assert.equal(result.status, 401, result.text)
+    assert.equal(stallEnded, false, 'the 401 came only after the client sent again')
+    // The store is free again at once: the next import is not held up by the revoked one.
+    const next = await importWith(admin.token, Readable.from([Buffer.from('{"key":"after","value":"v"}\n')]))
+    assert.equal(next.status, 200, next.text)
+    assert.equal(await keyCount(admin.token), 1)
+  })
+
   it('lets an import whose token stays valid finish, however slowly it streams', async function () {
     const {token} = server.token('patient')
     assert.equal((await request(server, 'POST', '/api/key-value-stores/data', {token, json: null})).status, 201)

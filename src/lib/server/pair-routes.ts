@@ -87,8 +87,14 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
       const storeName = await storeNameOf(backend, target)
       // A body of declared length cannot hold more than itself (decoded, plus what is being read).
       const share = declared > 0 ? Math.min(importMemoryShare(limits), 2 * declared + 64 * 1024) : importMemoryShare(limits)
-      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, share, () =>
-        backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), () => recheckToken(request))))
+      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, share, async () => {
+        const token = watchToken(() => recheckToken(request))
+        try {
+          return await backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), token))
+        } finally {
+          token.stop()
+        }
+      })
       return {count}
     } catch (error) {
       discardRestOfBody(body, request.raw.socket)
@@ -123,28 +129,56 @@ function targetOf(params: TargetParams): StoreTarget {
 /** How often a streaming import checks that its token still holds (and once more before it is applied). */
 const TOKEN_RECHECK_MS = 250
 
+interface TokenWatch {
+  /** Throws once the token no longer holds; checks at most every TOKEN_RECHECK_MS unless `now`. */
+  check(now?: boolean): void
+  /** Rejects once a check on the timer has found the token revoked (a stalled upload included). */
+  revoked: Promise<never>
+  stop(): void
+}
+
 /**
- * The import's pairs in batches. `recheckToken` throws once the token is revoked: it runs as
- * chunks arrive (at most every TOKEN_RECHECK_MS) and after the last batch, before the backend
- * applies anything, so a revoked token's import ends with 401 and nothing applied.
+ * Checks a streaming request's token on a timer and whenever asked, so that a revoke ends the
+ * import even while its client sends nothing: a stalled upload must not keep its store locked.
+ */
+function watchToken(recheck: () => void): TokenWatch {
+  let checkedAt = Date.now()
+  let fail!: (error: unknown) => void
+  const revoked = new Promise<never>((_resolve, reject) => (fail = reject))
+  // Raced against reads, never awaited alone: a rejection no read is waiting for is no crash.
+  revoked.catch(() => undefined)
+  const check = (now = false) => {
+    if (!now && Date.now() - checkedAt < TOKEN_RECHECK_MS) return
+    checkedAt = Date.now()
+    recheck()
+  }
+  const timer = setInterval(() => {
+    try {
+      check(true)
+    } catch (error) {
+      clearInterval(timer)
+      fail(error)
+    }
+  }, TOKEN_RECHECK_MS)
+  return {check, revoked, stop: () => clearInterval(timer)}
+}
+
+/**
+ * The import's pairs in batches. The token is checked as chunks arrive, on a timer while none
+ * do, and once more after the last batch, before the backend applies anything: a revoked
+ * token's import ends with 401 and nothing applied.
  */
 async function* pairBatches(
   body: Readable,
   limits: ServerLimits,
   check: (pair: unknown) => string | undefined,
-  recheckToken: () => void,
+  token: TokenWatch,
 ): AsyncGenerator<Pair[]> {
-  let checkedAt = Date.now()
-  const onChunk = () => {
-    if (Date.now() - checkedAt < TOKEN_RECHECK_MS) return
-    checkedAt = Date.now()
-    recheckToken()
-  }
   // Batches are bounded in bytes, not only in pairs: a thousand pairs of 1 MiB held at once
   // took the server to a gigabyte. importMemoryShare() is what this holds at most.
   let batch: Pair[] = []
   let batchBytes = 0
-  for await (const {text, line} of ndjsonLines(counted(body, limits, onChunk), maxPairLineBytes(limits))) {
+  for await (const {text, line} of ndjsonLines(counted(body, limits, token), maxPairLineBytes(limits))) {
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
@@ -170,18 +204,23 @@ async function* pairBatches(
   }
   if (batch.length > 0) yield batch
   // The backend applies the import when this generator ends: one last check right before.
-  recheckToken()
+  token.check(true)
 }
 
-/** The request body's chunks, failing once more than the import limit has arrived. */
-async function* counted(body: Readable, limits: ServerLimits, onChunk: () => void): AsyncGenerator<Buffer> {
+/** The request body's chunks, failing once more than the import limit has arrived or the token is revoked. */
+async function* counted(body: Readable, limits: ServerLimits, token: TokenWatch): AsyncGenerator<Buffer> {
   let total = 0
-  // Leaving early must not destroy the request: the error answer still has to go out on it.
-  for await (const chunk of body.iterator({destroyOnReturn: false})) {
-    onChunk()
-    total += (chunk as Buffer).length
+  // Leaving early must not destroy the request: the error answer still has to go out on it
+  // (the rest of the body is read away then, see discardRestOfBody).
+  const chunks = body.iterator({destroyOnReturn: false})
+  for (;;) {
+    const next = await Promise.race([chunks.next(), token.revoked])
+    if (next.done) return
+    const chunk = next.value as Buffer
+    token.check()
+    total += chunk.length
     if (total > limits.maxImportBytes) throw importTooLarge(limits)
-    yield chunk as Buffer
+    yield chunk
   }
 }
 
