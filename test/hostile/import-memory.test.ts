@@ -35,7 +35,7 @@ describe('hostile clients: the server\'s memory stays bounded during big imports
     home?.cleanup()
   })
 
-  it('imports 200 pairs of 1 MiB, then two accounts 100 each at once, twice: RSS bounded during and after', async function () {
+  it('imports 300 pairs of 1 MiB, then two accounts 150 each at once, twice: RSS bounded during and after', async function () {
     const rss = rssSampler(server)
     const clients = await Promise.all(['one', 'two'].map(async (account) => {
       const backend = await HttpBackend.connect({url: server.url, token: createToken(dataDir, account).token, limits: DEFAULT_LIMITS})
@@ -50,20 +50,21 @@ describe('hostile clients: the server\'s memory stays bounded during big imports
       // Warm up: the code paths of an import, loaded once.
       await clients[0]!.importPairs({store: 'big'}, bigPairs('warm', 16))
       const baseline = rss.now()
-      const single = await rss.peakSince(() => clients[0]!.importPairs({store: 'big'}, bigPairs('one', 200)))
+      const single = await rss.peakSince(() => clients[0]!.importPairs({store: 'big'}, bigPairs('one', 300)))
       const afterSingle = await settled()
-      const both = [await rss.peakSince(() => Promise.all(clients.map((client, i) => client.importPairs({store: 'big'}, bigPairs(`both${i}`, 100)))))]
+      const both = [await rss.peakSince(() => Promise.all(clients.map((client, i) => client.importPairs({store: 'big'}, bigPairs(`both${i}`, 150)))))]
       const afterBoth = [await settled()]
-      both.push(await rss.peakSince(() => Promise.all(clients.map((client, i) => client.importPairs({store: 'big'}, bigPairs(`again${i}`, 100))))))
+      both.push(await rss.peakSince(() => Promise.all(clients.map((client, i) => client.importPairs({store: 'big'}, bigPairs(`again${i}`, 150))))))
       afterBoth.push(await settled())
-      console.log(`      server RSS: ${baseline.toFixed(0)} MB before, peak ${single.toFixed(0)} MB during one 200 MiB import ` +
+      console.log(`      server RSS: ${baseline.toFixed(0)} MB before, peak ${single.toFixed(0)} MB during one 300 MiB import ` +
         `(${afterSingle.toFixed(0)} MB after), ${both.map((mb) => mb.toFixed(0)).join(' and ')} MB during two at once ` +
         `(${afterBoth.map((mb) => mb.toFixed(0)).join(' and ')} MB after)`)
-      assert.ok(single - baseline < 150, `one import took RSS from ${baseline.toFixed(0)} to ${single.toFixed(0)} MB`)
-      for (const peak of both) assert.ok(peak - baseline < 200, `two imports took RSS from ${baseline.toFixed(0)} to ${peak.toFixed(0)} MB`)
-      // What stays is the open stores' page caches (16 MB each), the allocator's and the heap's
-      // until the next collection: about 100 MB, however much was imported (it was most of it).
-      for (const after of [afterSingle, ...afterBoth]) assert.ok(after - baseline < 160, `RSS stayed at ${after.toFixed(0)} MB after an import (${baseline.toFixed(0)} MB before)`)
+      assert.ok(single - baseline < 200, `one import took RSS from ${baseline.toFixed(0)} to ${single.toFixed(0)} MB`)
+      for (const peak of both) assert.ok(peak - baseline < 250, `two imports took RSS from ${baseline.toFixed(0)} to ${peak.toFixed(0)} MB`)
+      // Bounds that do not grow with the import (before, this took 380 MB more and kept it):
+      // usually 50 to 120 MB over the baseline during and after. What stays is the open stores'
+      // page caches (16 MB each) and the allocator's and heap's slack.
+      for (const after of [afterSingle, ...afterBoth]) assert.ok(after - baseline < 200, `RSS stayed at ${after.toFixed(0)} MB after an import (${baseline.toFixed(0)} MB before)`)
       // Nothing acknowledged is lost.
       const counts = await Promise.all(clients.map(async (client) => {
         let keys = 0
@@ -73,7 +74,7 @@ describe('hostile clients: the server\'s memory stays bounded during big imports
         }
         return keys
       }))
-      assert.deepEqual(counts, [16 + 200 + 100 + 100, 100 + 100])
+      assert.deepEqual(counts, [16 + 300 + 150 + 150, 150 + 150])
     } finally {
       await Promise.all(clients.map((client) => client.close()))
     }

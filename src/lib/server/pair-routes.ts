@@ -132,8 +132,8 @@ const TOKEN_RECHECK_MS = 250
 interface TokenWatch {
   /** Throws once the token no longer holds; checks at most every TOKEN_RECHECK_MS unless `now`. */
   check(now?: boolean): void
-  /** Rejects once a check on the timer has found the token revoked (a stalled upload included). */
-  revoked: Promise<never>
+  /** `next`, or its rejection as soon as a check on the timer finds the token revoked (a stalled upload included). */
+  read<T>(next: Promise<T>): Promise<T>
   stop(): void
 }
 
@@ -143,10 +143,30 @@ interface TokenWatch {
  */
 function watchToken(recheck: () => void): TokenWatch {
   let checkedAt = Date.now()
-  let fail!: (error: unknown) => void
-  const revoked = new Promise<never>((_resolve, reject) => (fail = reject))
-  // Raced against reads, never awaited alone: a rejection no read is waiting for is no crash.
-  revoked.catch(() => undefined)
+  let failure: unknown
+  // The one read waiting now. Not Promise.race with a long-lived "revoked" promise: every race
+  // leaves a reaction on it that holds the chunk read, and the whole body stayed in memory.
+  let waiting: ((error: unknown) => void) | undefined
+  const fail = (error: unknown) => {
+    failure = error
+    waiting?.(error)
+  }
+  const read = <T>(next: Promise<T>): Promise<T> => {
+    if (failure !== undefined) return Promise.reject(failure)
+    return new Promise<T>((resolve, reject) => {
+      waiting = reject
+      next.then(
+        (value) => {
+          waiting = undefined
+          resolve(value)
+        },
+        (error: unknown) => {
+          waiting = undefined
+          reject(error)
+        },
+      )
+    })
+  }
   const check = (now = false) => {
     if (!now && Date.now() - checkedAt < TOKEN_RECHECK_MS) return
     checkedAt = Date.now()
@@ -160,7 +180,7 @@ function watchToken(recheck: () => void): TokenWatch {
       fail(error)
     }
   }, TOKEN_RECHECK_MS)
-  return {check, revoked, stop: () => clearInterval(timer)}
+  return {check, read, stop: () => clearInterval(timer)}
 }
 
 /**
@@ -214,7 +234,7 @@ async function* counted(body: Readable, limits: ServerLimits, token: TokenWatch)
   // (the rest of the body is read away then, see discardRestOfBody).
   const chunks = body.iterator({destroyOnReturn: false})
   for (;;) {
-    const next = await Promise.race([chunks.next(), token.revoked])
+    const next = await token.read(chunks.next())
     if (next.done) return
     const chunk = next.value as Buffer
     token.check()
