@@ -14,8 +14,14 @@ export interface ServerProcess {
  * Runs `kvcloud server start` from the built binary as a child process and waits until it says
  * where it listens. Rejects with everything it printed when it exits first.
  */
-export function startServerProcess(args: string[], options: {home: string; env?: NodeJS.ProcessEnv}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [binPath, 'server', 'start', ...args], {
+export function startServerProcess(
+  args: string[],
+  options: {home: string; env?: NodeJS.ProcessEnv; /** Runs it under `ulimit -n N` (a POSIX shell's). */ descriptorLimit?: number},
+): Promise<ServerProcess> {
+  const command = [process.execPath, binPath, 'server', 'start', ...args]
+  // exec: the server is the shell's process itself, so its pid and signals are the server's.
+  const [file, ...argv] = options.descriptorLimit === undefined ? command : ['sh', '-c', `ulimit -n ${options.descriptorLimit} && exec "$@"`, 'sh', ...command]
+  const child = spawn(file!, argv, {
     cwd: options.home,
     env: {...process.env, KVCLOUD_HOME: options.home, NO_COLOR: '1', ...options.env},
   })

@@ -10,7 +10,7 @@ import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
 import {buildServer} from '../../src/lib/server/build-server.js'
 import {discardRestOfBody} from '../../src/lib/server/discard-body.js'
-import {DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS} from '../../src/lib/server/limits.js'
+import {DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS} from '../../src/lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess} from '../remote/server-process.js'
@@ -66,10 +66,11 @@ describe('bounded: request bodies, connections and their time, on every route', 
     const {home, cleanup} = tempHome('kvcloud-defaults-')
     const app = buildServer({dataDir: join(home, 'data')})
     try {
-      assert.equal(app.server.maxConnections, DEFAULT_MAX_CONNECTIONS)
+      // Not Node's maxConnections, which refuses newcomers: the guard sheds old idle connections instead.
+      assert.equal(app.server.maxConnections, undefined)
+      assert.equal(app.server.headersTimeout, DEFAULT_HEADERS_TIMEOUT_MS)
       assert.equal(app.server.timeout, DEFAULT_IDLE_TIMEOUT_MS)
       assert.equal(app.server.requestTimeout, DEFAULT_REQUEST_TIMEOUT_MS)
-      assert.ok(app.server.headersTimeout > 0 && app.server.headersTimeout <= 60_000)
       assert.ok(app.server.keepAliveTimeout > 0)
       for (const value of [DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS]) assert.ok(Number.isFinite(value) && value > 0)
     } finally {
@@ -194,32 +195,49 @@ describe('bounded: request bodies, connections and their time, on every route', 
   })
 
   describe('connections', function () {
-    it('holds at most maxConnections: more are closed on arrival, with one warning in the log; freed slots are usable again', async function () {
-      const server = await startTestServer({maxConnections: 4})
+    it('holds at most maxConnections: when full it closes the oldest connection without a request in progress, not the newcomer, and keeps authenticated ones', async function () {
+      const server = await startTestServer({maxConnections: 4, maxUnauthenticatedConnections: 3})
       const token = server.token('conn').token
       await server.http.close()
       const held: Socket[] = []
+      const whoami = `GET /api/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`
       try {
-        for (let i = 0; i < 4; i++) held.push(await rawSocket(server.url))
+        // One authenticated keep-alive connection, then three silent ones: the server is full.
+        const authenticated = await rawSocket(server.url)
+        held.push(authenticated)
+        authenticated.write(whoami)
+        assert.match((await outcome(authenticated, 3000, ANSWER)).text, /^HTTP\/1\.1 200 /)
+        const silent = [await rawSocket(server.url), await rawSocket(server.url), await rawSocket(server.url)]
+        held.push(...silent)
+        const silentOutcomes = silent.map((socket) => outcome(socket, 3000))
         await sleep(100)
-        const extra = await Promise.all([rawSocket(server.url), rawSocket(server.url)])
-        const refused = await Promise.all(extra.map((socket) => {
-          socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
-          return outcome(socket, 3000)
-        }))
-        for (const result of refused) {
-          assert.equal(result.closed, true)
-          assert.equal(result.text, '', 'no answer on a connection over the limit')
+        // A newcomer pushes out the oldest silent one (no answer on it) and is served.
+        const newcomer = await rawSocket(server.url)
+        held.push(newcomer)
+        newcomer.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        assert.match((await outcome(newcomer, 3000, ANSWER)).text, /^HTTP\/1\.1 200 /)
+        const oldest = await silentOutcomes[0]!
+        assert.deepEqual([oldest.closed, oldest.text], [true, ''], 'the oldest silent connection was closed, with no answer')
+        // The authenticated one is still there and still works.
+        authenticated.write(whoami)
+        assert.match((await outcome(authenticated, 3000, ANSWER)).text, /^HTTP\/1\.1 200 /)
+
+        // When every connection has a request in progress (bodies still arriving), a newcomer is refused.
+        for (const socket of held) socket.destroy()
+        held.length = 0
+        await sleep(100)
+        for (let i = 0; i < 4; i++) {
+          const busy = await rawSocket(server.url)
+          busy.write(`PUT /api/key-value-stores/none/keys/k HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\nx`)
+          held.push(busy)
         }
-        // A held connection still works.
-        held[0]!.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-        assert.match((await outcome(held[0]!, 3000)).text, /^HTTP\/1\.1 200 /)
+        await sleep(100)
+        const refused = await rawSocket(server.url)
+        refused.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        assert.deepEqual(await outcome(refused, 3000).then((result) => [result.closed, result.text]), [true, ''], 'no answer on a connection over the limit')
         // HttpBackend on a full server: a clear error naming the URL.
         const backend = await HttpBackend.connect({url: server.url, token, limits: DEFAULT_LIMITS, retries: {maxRetries: 1, minTimeoutMs: 10}})
         try {
-          // Three more held: the slot freed above is taken again.
-          held.push(await rawSocket(server.url))
-          await sleep(50)
           await assert.rejects(backend.createStore('full'), (error: unknown) =>
             error instanceof KvError && error.kind === 'unavailable' && error.message.includes(`Cannot reach the kvcloud server at ${server.url}`))
           for (const socket of held) socket.destroy()
@@ -228,12 +246,31 @@ describe('bounded: request bodies, connections and their time, on every route', 
         } finally {
           await backend.close()
         }
-        const warnings = server.logLines.filter((line) => line.msg === 'connection refused: the server holds its maximum number of connections')
-        assert.equal(warnings.length, 1)
-        assert.equal(warnings[0]!.maxConnections, 4)
+        const notes = server.logLines.filter((line) => line.level === 40).map((line) => [line.msg, line.maxConnections])
+        assert.deepEqual(notes, [
+          ['connection closed to make room: the server holds its maximum number of unauthenticated connections; the oldest one without a request in progress was closed', 4],
+          ['connection refused: every connection the server holds has a request in progress', 4],
+        ])
       } finally {
         for (const socket of held) socket.destroy()
         await server.app.close()
+      }
+    })
+
+    it('closes a connection whose headers have not all arrived within the headers timeout, however steadily they trickle', async function () {
+      const server = await startTestServer({headersTimeoutMs: 1000, idleTimeoutMs: 10_000})
+      try {
+        const socket = await rawSocket(server.url)
+        const header = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 's'.repeat(1000)
+        let sent = 0
+        const trickle = setInterval(() => socket.writable && socket.write(header[sent++]!), 100)
+        const result = await outcome(socket, 8000)
+        clearInterval(trickle)
+        assert.match(result.text, /^HTTP\/1\.1 408 /, JSON.stringify(result.text))
+        assert.equal(result.closed, true)
+        assert.ok(result.ms < 3000, `${result.ms} ms`)
+      } finally {
+        await server.close()
       }
     })
 
@@ -298,12 +335,15 @@ describe('bounded: request bodies, connections and their time, on every route', 
           console.log('      (this machine has no non-loopback IPv4 address; the "refused from outside" check did not run)')
         }
         const held = [await rawSocket(server.url), await rawSocket(server.url)]
+        const heldOutcomes = held.map((socket) => outcome(socket, 5000))
         await sleep(100)
+        // Full: the newcomer is served and the oldest silent connection closed to make room.
         const third = await rawSocket(server.url)
-        third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
-        assert.deepEqual(await outcome(third, 3000).then((r) => [r.closed, r.text]), [true, ''])
-        const idle = await Promise.all(held.map((socket) => outcome(socket, 5000)))
-        for (const result of idle) assert.equal(result.closed, true, 'closed by the 1 s idle timeout')
+        third.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        assert.match(await outcome(third, 3000).then((r) => r.text), /^HTTP\/1\.1 200 /)
+        const [oldest, idle] = await Promise.all(heldOutcomes)
+        assert.ok(oldest!.closed && oldest!.ms < 1000, `the oldest was closed at once (${oldest!.ms} ms)`)
+        assert.ok(idle!.closed, 'closed by the 1 s idle timeout')
       } finally {
         await server.stop('SIGTERM')
         cleanup()

@@ -2,7 +2,8 @@
 //   1. connections: C idle sockets opened at once against a server with its default limits;
 //      how many it keeps, and its memory before and after.
 //   2. stores: S stores created and written by one account; the server's memory and open files
-//      as they grow (each store's SQLite file stays open once used).
+//      as they grow (a store's SQLite file stays open once used, within the server's budget of
+//      descriptors; least recently used closed first).
 // Prints the figures; Linux only (reads /proc).
 //   npm run build && node --import tsx test/soak/server-resources.ts [--connections 3000] [--stores 2000]
 import {readdirSync, readFileSync} from 'node:fs'
@@ -42,7 +43,7 @@ try {
   })))
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const held = openFiles() - before.files
-  console.log(`connections: opened ${wanted} idle sockets; the server holds ${held} (closed ${closedByServer} on arrival); ` +
+  console.log(`connections: opened ${wanted} idle sockets; the server holds ${held} (closed ${closedByServer}, the oldest silent ones, to make room); ` +
     `RSS ${before.rss} MB -> ${rssMb()} MB`)
   for (const socket of sockets) socket.destroy()
   await new Promise((resolve) => setTimeout(resolve, 500))
@@ -59,7 +60,8 @@ try {
     }
   }
   const perStore = (rssMb() - start.rss) / stores
-  console.log(`stores: about ${perStore.toFixed(2)} MB and ${((openFiles() - start.files) / stores).toFixed(2)} open files per store, never released while the server runs`)
+  console.log(`stores: about ${perStore.toFixed(2)} MB and ${((openFiles() - start.files) / stores).toFixed(2)} open files per store on average; ` +
+    `${openFiles()} open files at the end (the server's budget for store files is in its first log line)`)
   await backend.close()
 } finally {
   await server.stop('SIGTERM')

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {BaseCommand} from '../../base-command.js'
 import {defaultServerDataDir, isLoopback, listenError, startServer, waitForStopSignal} from '../../lib/server/run.js'
 import {
-  DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, resolveServerLimits, type ServerLimits,
+  DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_IMPORT_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS,
+  resolveServerLimits, type ServerLimits,
 } from '../../lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../lib/validation.js'
 
@@ -45,7 +46,17 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     'max-value-bytes': Flags.integer({description: 'Largest value, in bytes.', default: DEFAULT_LIMITS.maxValueBytes, min: 1}),
     'max-request-bytes': Flags.integer({description: 'Largest JSON request body, in bytes.', default: 16 * 1024 * 1024, min: 1024}),
     'max-import-bytes': Flags.integer({description: 'Largest streamed import, in bytes.', default: 1024 * 1024 * 1024, min: 1024}),
-    'max-connections': Flags.integer({description: 'Most connections open at once; more are closed on arrival.', default: DEFAULT_MAX_CONNECTIONS, min: 1}),
+    'max-connections': Flags.integer({
+      description: 'Most connections open at once (lowered when the descriptor limit is too low); when full, the oldest connection without a request in progress is closed to make room.',
+      default: DEFAULT_MAX_CONNECTIONS,
+      min: 1,
+    }),
+    'headers-timeout': Flags.integer({description: 'Seconds a request\'s headers may take to arrive.', default: DEFAULT_HEADERS_TIMEOUT_MS / 1000, min: 1}),
+    'max-import-memory': Flags.integer({
+      description: 'Bytes of pairs that all imports together may hold in memory; an import waits for its share.',
+      default: DEFAULT_IMPORT_MEMORY_BYTES,
+      min: 1024 * 1024,
+    }),
     'idle-timeout': Flags.integer({description: 'Seconds a connection may stay silent before it is closed.', default: DEFAULT_IDLE_TIMEOUT_MS / 1000, min: 1}),
     'request-timeout': Flags.integer({
       description: 'Seconds a whole request, a streamed import included, may take to arrive.',
@@ -64,6 +75,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       maxRequestBytes: this.flags['max-request-bytes'],
       maxImportBytes: this.flags['max-import-bytes'],
       maxConnections: this.flags['max-connections'],
+      headersTimeoutMs: this.flags['headers-timeout'] * 1000,
+      maxImportMemoryBytes: this.flags['max-import-memory'],
       idleTimeoutMs: this.flags['idle-timeout'] * 1000,
       requestTimeoutMs: this.flags['request-timeout'] * 1000,
     })

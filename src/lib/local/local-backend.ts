@@ -10,6 +10,7 @@ import {ConflictError, InvalidInputError, NotFoundError, UnavailableError} from 
 import {STORED_DATA_LIMITS, validateAppName, validateKey, validateLabel, validateStoreName, validateValue, widerLimits} from '../validation.js'
 import {Catalog, type AppRow, type StoreRow} from './catalog.js'
 import {isAlive} from './process-alive.js'
+import {OpenFileBudget} from './open-file-budget.js'
 import {DATA_NAMESPACE, NamespaceGoneError, StoreFile} from './store-file.js'
 import type {RuntimeConfigLocation} from '../runtime-config.js'
 
@@ -23,6 +24,11 @@ export interface LocalBackendOptions {
    * that `spin up` or other kvcloud commands read.
    */
   exclusive?: boolean
+  /**
+   * The descriptor budget that this backend's store files share with others (a server's
+   * accounts share one); without it the backend has its own, of MAX_OPEN_FILES files.
+   */
+  openFiles?: OpenFileBudget
 }
 
 /** Times a link fills its namespaces again when another process dropped one meanwhile. */
@@ -33,6 +39,8 @@ const MAX_PAGE = 1000
 const EXPORT_PAGE = 1000
 /** Store files a backend keeps open at once (a server serves many stores from one process). */
 const MAX_OPEN_FILES = 64
+/** An open store file holds its database, its -wal and its -shm (WAL mode). */
+export const STORE_FILE_DESCRIPTORS = 3
 
 interface ResolvedTarget {
   store: StoreRow
@@ -55,6 +63,7 @@ export class LocalBackend implements Backend {
     readonly home: string,
     private readonly catalog: Catalog,
     readonly limits: Limits,
+    private readonly openFiles: OpenFileBudget,
   ) {}
 
   static open(options: LocalBackendOptions): LocalBackend {
@@ -70,7 +79,8 @@ export class LocalBackend implements Backend {
       ])
     }
     const exclusive = options.exclusive ?? false
-    const backend = new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits)
+    const openFiles = options.openFiles ?? new OpenFileBudget(MAX_OPEN_FILES * STORE_FILE_DESCRIPTORS)
+    const backend = new LocalBackend(options.home, new Catalog(join(options.home, 'catalog.db'), {exclusive}), options.limits, openFiles)
     // In the background: kvcloud's reads need none of it; close() waits for it.
     backend.inBackground(backend.removeOrphans())
     return backend
@@ -200,8 +210,8 @@ export class LocalBackend implements Backend {
       let after: string | undefined
       for (;;) {
         const page = snapshot.pairs(after, EXPORT_PAGE)
+        if (page.length === 0) return
         yield* page
-        if (page.length < EXPORT_PAGE) return
         after = page.at(-1)!.key
       }
     } finally {
@@ -362,8 +372,7 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     await Promise.all(this.background)
-    for (const file of this.files.values()) file.close()
-    this.files.clear()
+    for (const storeId of [...this.files.keys()]) this.closeFile(storeId)
     this.catalog.close()
   }
 
@@ -561,20 +570,18 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * The open handle of a store file. At most MAX_OPEN_FILES stay open, least recently used
-   * closed first (never one an import is streaming into), so a server whose accounts touch
-   * thousands of stores holds a bounded number of file descriptors.
+   * The open handle of a store file. Open files stay within the descriptor budget, least
+   * recently used closed first (never one an import is streaming into), so a server whose
+   * accounts touch thousands of stores holds a bounded number of file descriptors.
    */
   private openFile(storeId: string, create: boolean): StoreFile {
-    let file = this.files.get(storeId)
-    if (file) {
-      // Map order is use order: move this one to the end.
-      this.files.delete(storeId)
-      this.files.set(storeId, file)
-      return file
+    const open = this.files.get(storeId)
+    if (open) {
+      this.openFiles.used(open)
+      return open
     }
     // Never held exclusively, even by the server: an export reads its snapshot on a second connection.
-    file = new StoreFile(this.filePath(storeId), {create})
+    const file = new StoreFile(this.filePath(storeId), {create})
     if (file.legacy) {
       const store = this.catalog.storeById(storeId)
       file.upgrade(store?.primary_ns ?? DATA_NAMESPACE, this.catalog.labelsOfStore(storeId))
@@ -582,19 +589,22 @@ export class LocalBackend implements Backend {
     // In the background, as removeOrphans: reads look through a committed import meanwhile.
     this.inBackground(file.recover())
     this.files.set(storeId, file)
-    if (this.files.size > MAX_OPEN_FILES) {
-      for (const [id, candidate] of this.files) {
-        if (this.files.size <= MAX_OPEN_FILES) break
-        if (id === storeId || candidate.importsInProgress > 0) continue
-        candidate.close()
-        this.files.delete(id)
-      }
-    }
+    this.openFiles.opened(file, {
+      descriptors: STORE_FILE_DESCRIPTORS,
+      isBusy: () => file.importsInProgress > 0,
+      close: () => {
+        file.close()
+        if (this.files.get(storeId) === file) this.files.delete(storeId)
+      },
+    })
     return file
   }
 
   private closeFile(storeId: string): void {
-    this.files.get(storeId)?.close()
+    const file = this.files.get(storeId)
+    if (!file) return
+    this.openFiles.closed(file)
+    file.close()
     this.files.delete(storeId)
   }
 

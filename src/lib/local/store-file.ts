@@ -116,6 +116,8 @@ export class StoreFile {
   constructor(readonly path: string, options: OpenOptions) {
     this.db = openDatabase(path, WHAT, options)
     try {
+      // A server keeps many store files open: 4 MB of page cache each, not SQLite's 16 MB here.
+      this.db.pragma('cache_size = -4000')
       this.legacy = this.layOut()
     } catch (error) {
       this.db.close()
@@ -287,10 +289,10 @@ export class StoreFile {
     )
     await inSteps(this.linked, (limit) => this.write(() => {
       if (state.get(label) === undefined) throw new NamespaceGoneError(label)
-      const rows = page.all(DATA_NAMESPACE, after, limit)
+      const {rows, more} = takePage(page.iterate(DATA_NAMESPACE, after, limit), limit)
       this.upsertMany(label, rows, 'keep')
       if (rows.length > 0) after = rows.at(-1)!.key
-      return rows.length
+      return more ? limit : rows.length
     }))
   }
 
@@ -431,11 +433,11 @@ export class StoreFile {
     )
     await inSteps(this.linked, (limit) => this.write(() => {
       if (!this.db.open) return 0
-      const rows = page.all(id, limit)
+      const {rows, more} = takePage(page.iterate(id, limit), limit)
       // Each upsert's trigger also removes its pending row (and so does any newer write meanwhile).
       this.upsertMany(DATA_NAMESPACE, rows, 'replace')
-      if (rows.length < limit) this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id)
-      return rows.length
+      if (!more) this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id)
+      return more ? limit : rows.length
     }))
   }
 
@@ -554,7 +556,7 @@ export class StoreSnapshot {
     this.db.prepare('SELECT count(*) FROM kvcloud_namespace').get()
   }
 
-  /** A page of pairs in key order, after `after`. */
+  /** A page of pairs in key order, after `after`: at most `limit`, fewer when they are large; empty at the end. */
   pairs(after: string | undefined, limit: number): Pair[] {
     return readPairs(this.db, after ?? '', after !== undefined, limit)
   }
@@ -564,6 +566,25 @@ export class StoreSnapshot {
     this.db.exec('COMMIT')
     this.db.close()
   }
+}
+
+/**
+ * Up to `limit` rows of a page, and fewer when they pass MAX_STEP_BYTES (1 MiB values would
+ * otherwise put a whole step's rows in memory at once); `more` when it stopped before the end.
+ */
+function takePage(rows: IterableIterator<{key: string; value: Buffer}>, limit: number): {rows: Pair[]; more: boolean} {
+  const taken: Pair[] = []
+  let bytes = 0
+  for (const row of rows) {
+    taken.push(row)
+    bytes += row.key.length + row.value.byteLength
+    if (taken.length >= limit || bytes >= MAX_STEP_BYTES) {
+      // Closes the statement, so the step can write.
+      rows.return?.()
+      return {rows: taken, more: true}
+    }
+  }
+  return {rows: taken, more: false}
 }
 
 function bytesOf(pairs: Pair[]): number {
@@ -597,14 +618,17 @@ function readKeys(db: Db, options: {prefix?: string; after?: string; limit: numb
 
 function readPairs(db: Db, after: string, exclusive: boolean, limit: number): Pair[] {
   const op = exclusive ? '>' : '>='
-  const own = db.prepare<[string, string, number], {key: string; value: Buffer}>(
+  const own = takePage(db.prepare<[string, string, number], {key: string; value: Buffer}>(
     `SELECT key, value FROM spin_key_value WHERE store = ? AND key ${op} ? ORDER BY key LIMIT ?`,
-  ).all(DATA_NAMESPACE, after, limit)
+  ).iterate(DATA_NAMESPACE, after, limit), limit).rows
   if (!hasPending(db)) return own
   const pending = db.prepare<[string, number], {key: string; value: Buffer}>(
     `SELECT key, value FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND key ${op} ? ORDER BY key LIMIT ?`,
   ).all(after, limit)
-  return mergeSorted(pending, own, (pair) => pair.key).slice(0, limit)
+  const merged = mergeSorted(pending, own, (pair) => pair.key).slice(0, limit)
+  // A page of own rows cut short by size ends at its last key: pending keys past it come next time.
+  const last = own.length > 0 && own.length < limit ? own.at(-1)!.key : undefined
+  return last === undefined ? merged : merged.filter((pair) => pair.key <= last)
 }
 
 /** Merges two lists sorted by key; on equal keys the first list's item wins. */

@@ -16,7 +16,7 @@ export interface HttpBackendOptions {
   token: string
   /** The user's key and value limits, checked before anything is sent. */
   limits: Limits
-  /** Retries of idempotent requests after a dropped connection or a 502/503/504/429. */
+  /** Retries of GET, HEAD and PUT after a dropped connection or a 502/503/504/429 (never POST, PATCH or DELETE). */
   retries?: {maxRetries?: number; minTimeoutMs?: number}
   connectTimeoutMs?: number
   /** How long to wait for an answer to an ordinary request. */
@@ -45,9 +45,9 @@ const IMPORT_TIMEOUT_MS = 10 * 60_000
 const EXPORT_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 /**
- * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool; idempotent
- * requests (GET, PUT, DELETE) are retried with backoff after a dropped connection or an overloaded
- * server, others never; every failure becomes the same typed error the local backend would raise.
+ * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool; requests
+ * idempotent in effect (GET, HEAD, PUT) are retried with backoff after a dropped connection or an
+ * overloaded server, others (POST, PATCH, DELETE) never; every failure becomes the same typed error the local backend would raise.
  */
 export class HttpBackend implements Backend {
   readonly kind = 'remote' as const
@@ -94,7 +94,10 @@ export class HttpBackend implements Backend {
         minTimeout: options.retries?.minTimeoutMs ?? 150,
         timeoutFactor: 3,
         maxTimeout: 2_000,
-        methods: ['GET', 'HEAD', 'PUT', 'DELETE'],
+        // Only what is idempotent in effect, answer included. A DELETE is not: when the
+        // connection drops after the server deleted, the retry answers 404 for a delete that
+        // happened (and DELETE of a key counts what it removed). Those fail as "connection closed".
+        methods: ['GET', 'HEAD', 'PUT'],
         statusCodes: [502, 503, 504, 429],
         // Hand the last answer over rather than a generic retry error: its body says what went wrong.
         throwOnError: false,

@@ -1,6 +1,7 @@
 // What travels between HttpBackend and the kvcloud server: how a pair is written in JSON, how
 // NDJSON streams are cut into lines, and how names become URL path segments. Shared by both ends
 // so they cannot drift apart.
+import {isUtf8} from 'node:buffer'
 import type {Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, TooLargeError} from '../errors.js'
@@ -56,7 +57,7 @@ export async function* ndjsonLines(source: AsyncIterable<Uint8Array>, maxLineByt
       pending = []
       pendingBytes = 0
       start = end + 1
-      const text = whole.toString('utf8').trim()
+      const text = lineText(whole, line)
       if (text) yield {text, line}
     }
     if (start < bytes.length) {
@@ -69,9 +70,19 @@ export async function* ndjsonLines(source: AsyncIterable<Uint8Array>, maxLineByt
   }
   if (pendingBytes > 0) {
     line++
-    const text = Buffer.concat(pending).toString('utf8').trim()
+    const text = lineText(Buffer.concat(pending), line)
     if (text) yield {text, line}
   }
+}
+
+/** A line as text; bytes that are not UTF-8 fail, never turned into U+FFFD (which would merge keys). */
+function lineText(bytes: Buffer, line: number): string {
+  if (!isUtf8(bytes)) {
+    throw new InvalidInputError(`Line ${line} of the NDJSON body is not valid UTF-8 text.`, [
+      'Keys and text values must be UTF-8; give binary values as base64 with "base64": true.',
+    ])
+  }
+  return bytes.toString('utf8').trim()
 }
 
 function checkLength(bytes: number, line: number, maxLineBytes: number): void {

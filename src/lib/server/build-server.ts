@@ -3,12 +3,15 @@ import {KvError, UnauthorizedError} from '../errors.js'
 import {NDJSON} from '../remote/wire.js'
 import {AccountBackends} from './account-backends.js'
 import {AccountRegistry, type Account} from './accounts.js'
+import {ConnectionGuard} from './connection-guard.js'
 import {DataFolderLock} from './data-folder-lock.js'
 import {appRoutes} from './app-routes.js'
 import {discardRestOfBody} from './discard-body.js'
+import {ImportGate, ServerBusyError} from './import-gate.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
 import {pairRoutes} from './pair-routes.js'
 import {storeRoutes} from './store-routes.js'
+import {useStrictJsonParser} from './strict-json.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +37,12 @@ export interface ServerOptions {
 export interface ServerContext {
   limits: ServerLimits
   backends: AccountBackends
+  imports: ImportGate
+  /**
+   * Checks the request's token again (UnauthorizedError once it is revoked), for requests that
+   * last: an import streaming for minutes must stop when its token is revoked.
+   */
+  recheckToken(request: FastifyRequest): void
 }
 
 /**
@@ -51,7 +60,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     throw error
   }
   const backends = new AccountBackends(registry, limits)
-  const context: ServerContext = {limits, backends}
+  const context: ServerContext = {
+    limits,
+    backends,
+    imports: new ImportGate(limits.maxImportMemoryBytes, limits.importWaitMs),
+    recheckToken(request) {
+      const account = authenticate(registry, request.headers.authorization)
+      if (account.id !== request.account?.id) throw new UnauthorizedError('The token is not valid: it is unknown or has been revoked.')
+    },
+  }
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -71,20 +88,38 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // sockets and sends nothing, or trickles a body, would hold them for ever.
     connectionTimeout: limits.idleTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    // Node checks those deadlines every 30 s by default; a shorter request timeout needs closer checks.
+    // Node checks those deadlines every 30 s by default: a slow-header client would hold its
+    // socket that much longer than the headers timeout. Checked every second (or closer).
     http: {
-      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 10))),
-      headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      headersTimeout: limits.headersTimeoutMs,
     },
   })
-  // Each open socket costs memory; beyond this many, Node closes new ones as soon as they arrive.
-  app.server.maxConnections = limits.maxConnections
-  let lastDropNote = 0
-  app.server.on('drop', () => {
-    // At most one line a minute: a flood of refused connections must not flood the log too.
-    if (Date.now() - lastDropNote < 60_000) return
-    lastDropNote = Date.now()
-    app.log.warn({maxConnections: limits.maxConnections}, 'connection refused: the server holds its maximum number of connections')
+  app.log.info(
+    {descriptorLimit: limits.descriptorLimit ?? 'unlimited', maxConnections: limits.maxConnections, openFileDescriptors: limits.openFileDescriptors},
+    'descriptors: budgets sized from the limit read at start',
+  )
+  if (limits.maxConnectionsAsked !== undefined) {
+    app.log.warn(
+      {descriptorLimit: limits.descriptorLimit, asked: limits.maxConnectionsAsked, maxConnections: limits.maxConnections},
+      `max connections lowered to ${limits.maxConnections}: the descriptor limit (${limits.descriptorLimit}) leaves no room for ${limits.maxConnectionsAsked} connections and the stores; raise it with "ulimit -n"`,
+    )
+  }
+  // Each open socket costs memory and a descriptor. Node's own maxConnections would refuse the
+  // newcomer when full, which lets slow sockets lock everyone out; the guard sheds the oldest
+  // connection that has no request in progress instead.
+  const lastShedNote = new Map<string, number>()
+  const connections = new ConnectionGuard(app.server, limits, (reason, refusedNewcomer) => {
+    // At most one line of each kind a minute: a flood of connections must not flood the log too.
+    const kind = `${reason}-${refusedNewcomer}`
+    if (Date.now() - (lastShedNote.get(kind) ?? -Infinity) < 60_000) return
+    lastShedNote.set(kind, Date.now())
+    app.log.warn(
+      {maxConnections: limits.maxConnections, maxUnauthenticatedConnections: limits.maxUnauthenticatedConnections, reason, refusedNewcomer},
+      refusedNewcomer
+        ? 'connection refused: every connection the server holds has a request in progress'
+        : `connection closed to make room: the server holds its maximum number of ${reason === 'unauthenticated' ? 'unauthenticated ' : ''}connections; the oldest one without a request in progress was closed`,
+    )
   })
 
   app.decorateRequest('account', null)
@@ -101,15 +136,19 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     done(null, payload)
   })
 
+  useStrictJsonParser(app)
   app.addContentTypeParser('application/octet-stream', {parseAs: 'buffer'}, (_request, body, done) => done(null, body))
   // Imports stream: the route reads the body itself, line by line, within its own limits.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))
 
   // Every request needs a token but the few public routes. Decided by the route the router
   // matched, never by the raw URL: "/%61pi/whoami" reaches the /api/whoami route too.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return
     request.account = authenticate(registry, request.headers.authorization)
+    connections.authenticated(request.raw.socket)
+    // The account's files stay open until the answer has gone out (or the client went away).
+    reply.raw.once('close', backends.acquire(request.account))
   })
 
   app.setErrorHandler((error: FastifyError | KvError, request, reply) => sendError(error, request, reply, limits))
@@ -151,6 +190,10 @@ function sendError(error: FastifyError | KvError, request: FastifyRequest, reply
   // Read the rest away for a moment instead; a client that keeps on sending is cut off.
   reply.removeHeader('connection')
   discardRestOfBody(request.raw, request.raw.socket)
+  if (error instanceof ServerBusyError) {
+    void reply.code(503).header('retry-after', String(error.retryAfterSeconds)).send({detail: error.message, hints: error.hints})
+    return
+  }
   if (error instanceof KvError) {
     if (error.kind === 'unavailable') {
       // Storage trouble names server-side files: the operator's log gets it, the client a summary.

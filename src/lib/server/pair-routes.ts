@@ -1,18 +1,18 @@
 import {Readable} from 'node:stream'
 import type {FastifyInstance, FastifyRequest} from 'fastify'
-import type {Pair, StoreTarget} from '../backend.js'
+import type {Backend, Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
 import {NDJSON, decodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
 import {formatEntry} from '../transfer/entry.js'
 import type {ServerContext} from './build-server.js'
 import {discardRestOfBody} from './discard-body.js'
-import type {ServerLimits} from './limits.js'
+import {IMPORT_BATCH_BYTES, IMPORT_BATCH_PAIRS, importMemoryShare, type ServerLimits} from './limits.js'
+import {checkWellFormedPair} from './strict-json.js'
 import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
 
 type TargetParams = {store?: string; app?: string; label?: string; '*'?: string}
 
-const IMPORT_BATCH = 1000
 const EXPORT_CHUNK_PAIRS = 1000
 
 /**
@@ -20,7 +20,7 @@ const EXPORT_CHUNK_PAIRS = 1000
  * (`/api/key-value-stores/{store}`) and under an app's label (`/api/apps/{app}/labels/{label}`).
  * Keys are the rest of the path after `/keys/`, percent-encoded, so any key (`/` included) fits.
  */
-export async function pairRoutes(app: FastifyInstance, {backends, limits}: ServerContext): Promise<void> {
+export async function pairRoutes(app: FastifyInstance, {backends, imports, limits, recheckToken}: ServerContext): Promise<void> {
   const backendOf = (request: FastifyRequest) => backends.forAccount(request.account!)
 
   app.get<{Params: TargetParams; Querystring: {prefix?: string; cursor?: string; limit?: number}}>(
@@ -56,7 +56,11 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
   }))
 
   app.post<{Params: TargetParams; Body: {pairs: WirePair[]}}>('/pairs', {schema: {body: pairsBody}}, async (request, reply) => {
-    await backendOf(request).setValues(targetOf(request.params), request.body.pairs.map(decodePair))
+    const pairs = request.body.pairs.map((pair, index) => {
+      checkWellFormedPair(pair, `pairs[${index}]`)
+      return decodePair(pair)
+    })
+    await backendOf(request).setValues(targetOf(request.params), pairs)
     return reply.code(204).send()
   })
 
@@ -79,8 +83,18 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
     const target = targetOf(request.params)
     const validate = request.compileValidationSchema(wirePairSchema)
     try {
-      const {count} = await backends.serializeImport(account, () =>
-        backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors))))
+      // One import per store at a time (by name or by an app's label, it is the same store).
+      const storeName = await storeNameOf(backend, target)
+      // A body of declared length cannot hold more than itself (decoded, plus what is being read).
+      const share = declared > 0 ? Math.min(importMemoryShare(limits), 2 * declared + 64 * 1024) : importMemoryShare(limits)
+      const {count} = await imports.run(`${account.id}\0${storeName}`, storeName, share, async () => {
+        const token = watchToken(() => recheckToken(request))
+        try {
+          return await backend.importPairs(target, pairBatches(body, limits, (pair) => validate(pair) ? undefined : ajvMessage(validate.errors), token))
+        } finally {
+          token.stop()
+        }
+      })
       return {count}
     } catch (error) {
       discardRestOfBody(body, request.raw.socket)
@@ -96,17 +110,95 @@ export async function pairRoutes(app: FastifyInstance, {backends, limits}: Serve
   })
 }
 
+/** The name of the store a target reaches (for an app's label, the store it links); the target itself when there is none. */
+async function storeNameOf(backend: Backend, target: StoreTarget): Promise<string> {
+  if ('store' in target) return target.store
+  try {
+    const link = (await backend.getApp(target.app)).links.find((candidate) => candidate.label === target.label)
+    if (link) return link.store
+  } catch {
+    // No such app: the import itself says so.
+  }
+  return `${target.app}/${target.label}`
+}
+
 function targetOf(params: TargetParams): StoreTarget {
   return params.store !== undefined ? {store: params.store} : {app: params.app ?? '', label: params.label ?? ''}
 }
 
+/** How often a streaming import checks that its token still holds (and once more before it is applied). */
+const TOKEN_RECHECK_MS = 250
+
+interface TokenWatch {
+  /** Throws once the token no longer holds; checks at most every TOKEN_RECHECK_MS unless `now`. */
+  check(now?: boolean): void
+  /** `next`, or its rejection as soon as a check on the timer finds the token revoked (a stalled upload included). */
+  read<T>(next: Promise<T>): Promise<T>
+  stop(): void
+}
+
+/**
+ * Checks a streaming request's token on a timer and whenever asked, so that a revoke ends the
+ * import even while its client sends nothing: a stalled upload must not keep its store locked.
+ */
+function watchToken(recheck: () => void): TokenWatch {
+  let checkedAt = Date.now()
+  let failure: unknown
+  // The one read waiting now. Not Promise.race with a long-lived "revoked" promise: every race
+  // leaves a reaction on it that holds the chunk read, and the whole body stayed in memory.
+  let waiting: ((error: unknown) => void) | undefined
+  const fail = (error: unknown) => {
+    failure = error
+    waiting?.(error)
+  }
+  const read = <T>(next: Promise<T>): Promise<T> => {
+    if (failure !== undefined) return Promise.reject(failure)
+    return new Promise<T>((resolve, reject) => {
+      waiting = reject
+      next.then(
+        (value) => {
+          waiting = undefined
+          resolve(value)
+        },
+        (error: unknown) => {
+          waiting = undefined
+          reject(error)
+        },
+      )
+    })
+  }
+  const check = (now = false) => {
+    if (!now && Date.now() - checkedAt < TOKEN_RECHECK_MS) return
+    checkedAt = Date.now()
+    recheck()
+  }
+  const timer = setInterval(() => {
+    try {
+      check(true)
+    } catch (error) {
+      clearInterval(timer)
+      fail(error)
+    }
+  }, TOKEN_RECHECK_MS)
+  return {check, read, stop: () => clearInterval(timer)}
+}
+
+/**
+ * The import's pairs in batches. The token is checked as chunks arrive, on a timer while none
+ * do, and once more after the last batch, before the backend applies anything: a revoked
+ * token's import ends with 401 and nothing applied.
+ */
 async function* pairBatches(
   body: Readable,
   limits: ServerLimits,
   check: (pair: unknown) => string | undefined,
+  token: TokenWatch,
 ): AsyncGenerator<Pair[]> {
+  // Batches are bounded in bytes, not only in pairs: a thousand pairs of 1 MiB held at once
+  // took the server to a gigabyte. importMemoryShare() is what this holds at most.
   let batch: Pair[] = []
-  for await (const {text, line} of ndjsonLines(counted(body, limits), maxPairLineBytes(limits))) {
+  let batchBytes = 0
+  for await (const {text, line} of ndjsonLines(counted(body, limits, token), maxPairLineBytes(limits))) {
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
@@ -115,27 +207,40 @@ async function* pairBatches(
     }
     const problem = check(parsed)
     if (problem) throw new InvalidInputError(`Line ${line} of the import: ${problem}. Each line is {"key","value","base64"?}.`)
+    let pair: Pair
     try {
-      batch.push(decodePair(parsed as WirePair))
+      checkWellFormedPair(parsed as WirePair, 'the pair')
+      pair = decodePair(parsed as WirePair)
     } catch (error) {
       throw new InvalidInputError(`Line ${line} of the import: ${(error as Error).message}`)
     }
-    if (batch.length >= IMPORT_BATCH) {
+    batch.push(pair)
+    batchBytes += pair.key.length * 3 + pair.value.byteLength
+    if (batch.length >= IMPORT_BATCH_PAIRS || batchBytes >= IMPORT_BATCH_BYTES) {
       yield batch
       batch = []
+      batchBytes = 0
     }
   }
   if (batch.length > 0) yield batch
+  // The backend applies the import when this generator ends: one last check right before.
+  token.check(true)
 }
 
-/** The request body's chunks, failing once more than the import limit has arrived. */
-async function* counted(body: Readable, limits: ServerLimits): AsyncGenerator<Buffer> {
+/** The request body's chunks, failing once more than the import limit has arrived or the token is revoked. */
+async function* counted(body: Readable, limits: ServerLimits, token: TokenWatch): AsyncGenerator<Buffer> {
   let total = 0
-  // Leaving early must not destroy the request: the error answer still has to go out on it.
-  for await (const chunk of body.iterator({destroyOnReturn: false})) {
-    total += (chunk as Buffer).length
+  // Leaving early must not destroy the request: the error answer still has to go out on it
+  // (the rest of the body is read away then, see discardRestOfBody).
+  const chunks = body.iterator({destroyOnReturn: false})
+  for (;;) {
+    const next = await token.read(chunks.next())
+    if (next.done) return
+    const chunk = next.value as Buffer
+    token.check()
+    total += chunk.length
     if (total > limits.maxImportBytes) throw importTooLarge(limits)
-    yield chunk as Buffer
+    yield chunk
   }
 }
 

@@ -3,6 +3,7 @@ import type {StoreInfo, StoreTarget} from '../backend.js'
 import {InvalidInputError, NotFoundError} from '../errors.js'
 import {decodePair} from '../remote/wire.js'
 import type {ServerContext} from './build-server.js'
+import {checkWellFormedPair} from './strict-json.js'
 import {createStoreBody, keyValuePairBody, renameBody, storeLinkBody, storeListQuery, storeParams} from './schemas.js'
 
 /** Fermyon's link shape: apps are known by name here, so `appId` and `appName` are the same. */
@@ -100,6 +101,7 @@ export async function storeRoutes(app: FastifyInstance, {backends}: ServerContex
         throw new InvalidInputError('Name the store with "storeName", or with "appId" and "label" (one of the two).')
       }
       const target: StoreTarget = storeName !== undefined ? {store: storeName} : {app: appId!, label: label!}
+      checkWellFormedPair({key, value, base64}, 'the pair')
       await backends.forAccount(request.account!).setValues(target, [decodePair({key, value, base64})])
       return reply.code(204).send()
     },
