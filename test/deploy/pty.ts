@@ -30,12 +30,27 @@ export function ensureScriptCommand(): void {
  * Runs `kvcloud ARGS` in a pseudo-terminal 200 columns wide and answers its questions: each step
  * waits for its text on the screen, then types its keys, as a person would.
  */
-export function runInPty(args: string[], options: {home: string; cwd: string; steps: PtyStep[]; timeoutMs?: number; env?: NodeJS.ProcessEnv}): Promise<PtyResult> {
-  const command = `stty cols 200 rows 50; exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`
+export function runInPty(args: string[], options: PtyOptions): Promise<PtyResult> {
+  return runShellInPty(`exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`, options, `kvcloud ${args.join(' ')}`)
+}
+
+export interface PtyOptions {
+  home: string
+  cwd: string
+  steps: PtyStep[]
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
+}
+
+/** Runs a bash command line in the same pseudo-terminal, answered in the same way. */
+export function runShellInPty(commandLine: string, options: PtyOptions, name = commandLine): Promise<PtyResult> {
+  const command = `stty cols 200 rows 50; ${commandLine}`
   const env: NodeJS.ProcessEnv = {...process.env, KVCLOUD_HOME: options.home, NO_COLOR: '1', TERM: 'xterm'}
   delete env.CI
   delete env.FORCE_COLOR
   Object.assign(env, options.env)
+  // script runs the command with $SHELL -c: bash, whatever the user's login shell, so a line means what it means in bash -c.
+  env.SHELL = '/bin/bash'
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {cwd: options.cwd, env})
   const steps = [...options.steps]
   let raw = ''
@@ -43,7 +58,7 @@ export function runInPty(args: string[], options: {home: string; cwd: string; st
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`kvcloud ${args.join(' ')} in a terminal did not finish; waiting for ${steps[0]?.when ?? 'exit'}. Screen:\n${stripVTControlCharacters(raw)}`))
+      reject(new Error(`${name} in a terminal did not finish; waiting for ${steps[0]?.when ?? 'exit'}. Screen:\n${stripVTControlCharacters(raw)}`))
     }, options.timeoutMs ?? 20_000)
     child.stdout.on('data', (chunk: Buffer) => {
       raw += chunk.toString('utf8')
