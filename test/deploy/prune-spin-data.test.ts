@@ -1,35 +1,19 @@
 import assert from 'node:assert/strict'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
 import {parse} from 'smol-toml'
-import {tempHome} from '../helpers/cli.js'
-import {bind, SPIN_SET} from '../spin/spin-sql.js'
+import {useHome} from '../kv/fixtures.js'
+import {writeSpinStoreFile} from '../spin/spin-sql.js'
 import {cli, writeApp} from './app-dir.js'
-
-function spinStoreFile(path: string, label: string, pairs: Record<string, string>): void {
-  const db = new Database(path)
-  try {
-    db.exec('CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))')
-    for (const [key, value] of Object.entries(pairs)) db.prepare(SPIN_SET).run(bind(label, key, Buffer.from(value)))
-  } finally {
-    db.close()
-  }
-}
 
 const labelsIn = (file: string) => Object.keys((parse(readFileSync(file, 'utf8')) as {key_value_store?: object}).key_value_store ?? {}).sort()
 
 describe('deploy --prune, and the data Spin already kept (real binary)', function () {
   this.timeout(120_000)
+  const {home: currentHome} = useHome()
   let home: string
-  let cleanup: () => void
-
   beforeEach(function () {
-    ({home, cleanup} = tempHome())
-  })
-
-  afterEach(function () {
-    cleanup()
+    home = currentHome()
   })
 
   it('--prune unlinks labels no component declares any more; without it they stay, and the note says how', async function () {
@@ -54,7 +38,7 @@ describe('deploy --prune, and the data Spin already kept (real binary)', functio
     const dir = join(home, 'counter')
     writeApp(dir, 'counter', ['default'])
     mkdirSync(join(dir, '.spin'))
-    spinStoreFile(join(dir, '.spin', 'sqlite_key_value.db'), 'default', {visits: '7', greeting: 'hi'})
+    writeSpinStoreFile(join(dir, '.spin', 'sqlite_key_value.db'), [['default', 'visits', Buffer.from('7')], ['default', 'greeting', Buffer.from('hi')]])
 
     const noted = await cli(['deploy', '-f', dir, '--yes', '--dry-run'], {home})
     assert.doesNotMatch(noted.stderr, /Spin keeps/, 'a dry run changes nothing and offers nothing')
@@ -75,7 +59,7 @@ describe('deploy --prune, and the data Spin already kept (real binary)', functio
   it('says when it replaces a spin table of the user\'s own, and where that data is', async function () {
     const dir = join(home, 'mine')
     writeApp(dir, 'mine', ['default'])
-    spinStoreFile(join(dir, 'my-data.db'), 'default', {note: 'kept by spin'})
+    writeSpinStoreFile(join(dir, 'my-data.db'), [['default', 'note', Buffer.from('kept by spin')]])
     writeFileSync(join(dir, 'runtime-config.toml'), '[key_value_store.default]\ntype = "spin"\npath = "my-data.db"\n')
     const result = await cli(['deploy', '-f', dir, '--yes'], {home})
     assert.match(result.stderr, /Replaced your \[key_value_store\.default\] entry \(type "spin", path "my-data\.db"\) in .*runtime-config\.toml: spin up now opens kvcloud's store for it\. Your data stays in that file\./)

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import {lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse} from 'smol-toml'
-import {runCli, tempHome} from '../helpers/cli.js'
+import {runCli} from '../helpers/cli.js'
+import {useHome} from '../kv/fixtures.js'
 import {cli, readAsSpin, writeApp} from './app-dir.js'
 
 type Tables = Record<string, {type?: string; path?: string}>
@@ -10,15 +11,10 @@ const tablesOf = (file: string): Tables => ((parse(readFileSync(file, 'utf8')) a
 
 describe('the runtime config stays true to the links (real binary)', function () {
   this.timeout(180_000)
+  const {home: currentHome} = useHome()
   let home: string
-  let cleanup: () => void
-
   beforeEach(function () {
-    ({home, cleanup} = tempHome())
-  })
-
-  afterEach(function () {
-    cleanup()
+    home = currentHome()
   })
 
   it('kv delete removes the tables of the deleted store, kv rename renames it there, apps delete takes its tables out', async function () {

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
 import {withBackend} from '../deploy/app-dir.js'
-import {runCli, tempHome} from '../helpers/cli.js'
+import {runCli} from '../helpers/cli.js'
+import {useHome} from './fixtures.js'
 import {runSpinApp} from '../spin/run-spin-app.js'
-import {bind, SPIN_SET} from '../spin/spin-sql.js'
-
-/** A store file as `spin up` leaves it: Spin's table, Spin's statements, several labels. */
-function writeSpinStoreFile(path: string, rows: Array<[string, string, Buffer]>): void {
-  const db = new Database(path)
-  try {
-    db.exec('CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))')
-    for (const [label, key, value] of rows) db.prepare(SPIN_SET).run(bind(label, key, value))
-  } finally {
-    db.close()
-  }
-}
+import {writeSpinStoreFile} from '../spin/spin-sql.js'
 
 describe('data Spin wrote (real binary)', function () {
   this.timeout(60_000)
+  const {home: currentHome} = useHome()
   let home: string
-  let cleanup: () => void
-
   beforeEach(function () {
-    ({home, cleanup} = tempHome())
-  })
-
-  afterEach(function () {
-    cleanup()
+    home = currentHome()
   })
 
   it('kv import takes a Spin store file: the "default" label, or --from-label, byte for byte', async function () {

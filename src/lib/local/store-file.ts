@@ -56,24 +56,19 @@ const TABLES = `
   ) WITHOUT ROWID;
 `
 
+/** After an insert or an update under a registered namespace: the same row in every other one. */
+const replicateWrite = (name: string, event: string) => `
+  CREATE TRIGGER IF NOT EXISTS ${name} AFTER ${event} ON spin_key_value
+  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  BEGIN
+    INSERT INTO spin_key_value (store, key, value)
+      SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
+      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value;
+    DELETE FROM kvcloud_pending WHERE key = NEW.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
+  END;`
+
 /** The triggers that keep every registered namespace in step (recursive triggers are off, so they do not loop). */
-const TRIGGERS = `
-  CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_insert AFTER INSERT ON spin_key_value
-  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
-  BEGIN
-    INSERT INTO spin_key_value (store, key, value)
-      SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
-      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value;
-    DELETE FROM kvcloud_pending WHERE key = NEW.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
-  END;
-  CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_update AFTER UPDATE OF value ON spin_key_value
-  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
-  BEGIN
-    INSERT INTO spin_key_value (store, key, value)
-      SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
-      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value;
-    DELETE FROM kvcloud_pending WHERE key = NEW.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
-  END;
+const TRIGGERS = replicateWrite('kvcloud_replicate_insert', 'INSERT') + replicateWrite('kvcloud_replicate_update', 'UPDATE OF value') + `
   CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_delete AFTER DELETE ON spin_key_value
   WHEN OLD.store IN (SELECT name FROM kvcloud_namespace WHERE source)
   BEGIN
