@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, statSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {join} from 'node:path'
 import type {
   AppInfo, AppLink, Backend, BackendDescription, DeployAction, DeployRequest, DeployResult, ImportOptions, ImportResult,
@@ -30,6 +31,9 @@ export interface LocalBackendOptions {
    */
   openFiles?: OpenFileBudget
 }
+
+/** How long close() waits for clean-ups a crashed process left (publishing its import, say). */
+const BACKGROUND_GRACE_MS = 5000
 
 /** Times a link fills its namespaces again when another process dropped one meanwhile. */
 const LINK_ATTEMPTS = 5
@@ -371,7 +375,8 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.background)
+    // Clean-ups get a few seconds to finish; what they leave, the next open goes on with.
+    await Promise.race([Promise.all(this.background), sleep(BACKGROUND_GRACE_MS, undefined, {ref: false})])
     for (const storeId of [...this.files.keys()]) this.closeFile(storeId)
     this.catalog.close()
   }
@@ -418,7 +423,12 @@ export class LocalBackend implements Backend {
         await this.dropUnusedNamespaces([...previous])
         return result
       } catch (error) {
-        if (!(error instanceof NamespaceGoneError) || attempt >= LINK_ATTEMPTS) throw error
+        if (!(error instanceof NamespaceGoneError)) throw error
+        if (attempt >= LINK_ATTEMPTS) {
+          throw new UnavailableError(`Other kvcloud commands kept changing the links of this store while label "${error.message}" was being linked; nothing was linked.`, [
+            'Run the command again once they have finished.',
+          ])
+        }
         previous.clear()
       }
     }
@@ -588,6 +598,14 @@ export class LocalBackend implements Backend {
     }
     // In the background, as removeOrphans: reads look through a committed import meanwhile.
     this.inBackground(file.recover())
+    // Labels the catalog links but the file does not keep in step are adopted (see adoptNamespace).
+    if (!create) {
+      const complete = new Set(file.namespaces().filter((ns) => ns.complete).map((ns) => ns.name))
+      const adrift = this.catalog.labelsOfStore(storeId).filter((label) => !complete.has(label))
+      if (adrift.length > 0) this.inBackground((async () => {
+        for (const label of adrift) await file.adoptNamespace(label)
+      })())
+    }
     this.files.set(storeId, file)
     this.openFiles.opened(file, {
       descriptors: STORE_FILE_DESCRIPTORS,

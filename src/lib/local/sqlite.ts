@@ -75,14 +75,15 @@ export function damagedFileError(path: string, what: string, error: unknown): Un
  * past it (a lock held across our whole timeout) becomes a clear UnavailableError.
  */
 export function writeTransaction<T>(db: Db, path: string, what: string, work: () => T): T {
-  const started = lockStats ? performance.now() : 0
+  // Held from the moment BEGIN IMMEDIATE has the lock (the first line of the transaction) to the end of COMMIT.
+  let held = 0
   try {
-    return db.transaction(work).immediate()
+    return db.transaction(lockStats ? () => ((held = performance.now()), work()) : work).immediate()
   } catch (error) {
     if ((error as {code?: string}).code?.startsWith('SQLITE_')) throw damagedFileError(path, what, error)
     throw error
   } finally {
-    if (lockStats) lockStats.record(what, performance.now() - started)
+    if (lockStats && held > 0) lockStats.record(what, performance.now() - held)
   }
 }
 

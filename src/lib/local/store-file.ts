@@ -292,6 +292,29 @@ export class StoreFile {
   }
 
   /**
+   * Makes a label the catalog links, but the file does not keep in step (a kvcloud 0.1 file that
+   * was empty when it was upgraded, or a link whose file commit a crash cut off), part of the
+   * dataset again: what Spin wrote under it meanwhile joins the store's data, the store's data
+   * fills it, and from then on the triggers keep it in step. Paced like every long job.
+   */
+  async adoptNamespace(label: string): Promise<void> {
+    this.write(() => this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label))
+    let after = ''
+    const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
+      'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+    )
+    await inSteps(this.linked, (limit) => this.write(() => {
+      const {rows, more} = takePage(page.iterate(label, after, limit), limit)
+      // Spin's own writes under the label are the newest there are.
+      this.upsertMany(DATA_NAMESPACE, rows, 'replace')
+      if (rows.length > 0) after = rows.at(-1)!.key
+      return more ? limit : rows.length
+    }))
+    await this.fillNamespace(label)
+    this.write(() => this.db.prepare('UPDATE kvcloud_namespace SET source = 1 WHERE name = ?').run(label))
+  }
+
+  /**
    * Marks filled namespaces complete (writes under them now reach the others) and runs
    * `commit` (the catalog's commit of the links) while this file's write lock is held, so a
    * concurrent dropUnusedNamespaces() sees either the links or no links, never a half.
@@ -316,8 +339,9 @@ export class StoreFile {
   async dropUnusedNamespaces(inUse: () => string[]): Promise<void> {
     const dropped = this.write(() => {
       const used = new Set(inUse())
+      // One still filling (source 0) is another link's work in progress: it commits, or is adopted later.
       const gone = this.statements.namespaces.all()
-        .filter((row) => row.name !== DATA_NAMESPACE && !used.has(row.name))
+        .filter((row) => row.name !== DATA_NAMESPACE && row.source === 1 && !used.has(row.name))
         .map((row) => row.name)
       for (const name of gone) this.db.prepare('DELETE FROM kvcloud_namespace WHERE name = ?').run(name)
       return gone
@@ -594,7 +618,7 @@ function hasPending(db: Db): boolean {
 
 function readKeys(db: Db, options: {prefix?: string; after?: string; limit: number}): string[] {
   const {prefix, after, limit} = options
-  const start = after !== undefined && (prefix === undefined || after >= prefix) ? after : prefix
+  const start = after !== undefined && (prefix === undefined || compareKeys(after, prefix) >= 0) ? after : prefix
   const inclusive = start === prefix && start !== undefined && start !== after
   const end = prefix ? prefixUpperBound(prefix) : undefined
   const bounds = `key ${inclusive ? '>=' : '>'} ?${end === undefined ? '' : ' AND key < ?'}`
@@ -623,10 +647,18 @@ function readPairs(db: Db, after: string, exclusive: boolean, limit: number): Pa
   const merged = mergeSorted(pending, own, (pair) => pair.key).slice(0, limit)
   // A page of own rows cut short by size ends at its last key: pending keys past it come next time.
   const last = own.length > 0 && own.length < limit ? own.at(-1)!.key : undefined
-  return last === undefined ? merged : merged.filter((pair) => pair.key <= last)
+  return last === undefined ? merged : merged.filter((pair) => compareKeys(pair.key, last) <= 0)
 }
 
-/** Merges two lists sorted by key; on equal keys the first list's item wins. */
+/**
+ * SQLite's order for TEXT keys: their UTF-8 bytes. JavaScript's `<` compares UTF-16 code units,
+ * which orders U+E000..U+FFFF after astral characters, where UTF-8 puts them before.
+ */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+/** Merges two lists sorted by key (in SQLite's order); on equal keys the first list's item wins. */
 function mergeSorted<T>(first: T[], second: T[], keyOf: (item: T) => string): T[] {
   const merged: T[] = []
   let i = 0
@@ -635,12 +667,11 @@ function mergeSorted<T>(first: T[], second: T[], keyOf: (item: T) => string): T[
     if (j >= second.length) merged.push(first[i++]!)
     else if (i >= first.length) merged.push(second[j++]!)
     else {
-      const a = keyOf(first[i]!)
-      const b = keyOf(second[j]!)
-      if (a === b) {
+      const order = compareKeys(keyOf(first[i]!), keyOf(second[j]!))
+      if (order === 0) {
         merged.push(first[i++]!)
         j++
-      } else if (a < b) merged.push(first[i++]!)
+      } else if (order < 0) merged.push(first[i++]!)
       else merged.push(second[j++]!)
     }
   }
