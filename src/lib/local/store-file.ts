@@ -31,8 +31,14 @@ const ROWS_PER_STATEMENT = 64
 const STEP_MS = 300
 const PAUSE_MS = 120
 
-/** What an import gathers in memory before staging it. */
-const MAX_STEP_BYTES = 8 * 1024 * 1024
+/** What an import gathers in memory before staging it, and what one step reads at most. */
+const MAX_STEP_BYTES = 4 * 1024 * 1024
+
+/**
+ * Rows one step handles at most: a step's DELETE ... IN (SELECT ... LIMIT n) builds its list
+ * of n rows in memory, which a server does not give back.
+ */
+const MAX_STEP_ROWS = 50_000
 
 /** Row writes (rows times copies) an import that arrives whole may make in one transaction: well under a second. */
 const DIRECT_ROW_WRITES = 250_000
@@ -56,10 +62,15 @@ const TABLES = `
   ) WITHOUT ROWID;
 `
 
-/** After an insert or an update under a registered namespace: the same row in every other one. */
+/**
+ * After an insert or an update under a linked label: the same row in every other namespace.
+ * kvcloud's own writes to DATA_NAMESPACE copy themselves, in the same transaction (writeData),
+ * so they skip the triggers: a constant comparison costs nothing per row, a trigger run doubles
+ * the cost of a bulk write.
+ */
 const replicateWrite = (name: string, event: string) => `
   CREATE TRIGGER IF NOT EXISTS ${name} AFTER ${event} ON spin_key_value
-  WHEN NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  WHEN NEW.store <> '${DATA_NAMESPACE}' AND NEW.store IN (SELECT name FROM kvcloud_namespace WHERE source)
   BEGIN
     INSERT INTO spin_key_value (store, key, value)
       SELECT name, NEW.key, NEW.value FROM kvcloud_namespace WHERE name <> NEW.store
@@ -70,7 +81,7 @@ const replicateWrite = (name: string, event: string) => `
 /** The triggers that keep every registered namespace in step (recursive triggers are off, so they do not loop). */
 const TRIGGERS = replicateWrite('kvcloud_replicate_insert', 'INSERT') + replicateWrite('kvcloud_replicate_update', 'UPDATE OF value') + `
   CREATE TRIGGER IF NOT EXISTS kvcloud_replicate_delete AFTER DELETE ON spin_key_value
-  WHEN OLD.store IN (SELECT name FROM kvcloud_namespace WHERE source)
+  WHEN OLD.store <> '${DATA_NAMESPACE}' AND OLD.store IN (SELECT name FROM kvcloud_namespace WHERE source)
   BEGIN
     DELETE FROM spin_key_value WHERE key = OLD.key AND store IN (SELECT name FROM kvcloud_namespace WHERE name <> OLD.store);
     DELETE FROM kvcloud_pending WHERE key = OLD.key AND import IN (SELECT id FROM kvcloud_import WHERE committed);
@@ -111,8 +122,10 @@ export class StoreFile {
   constructor(readonly path: string, options: OpenOptions) {
     this.db = openDatabase(path, WHAT, options)
     try {
-      // A server keeps many store files open: 4 MB of page cache each, not SQLite's 16 MB here.
+      // A server keeps many store files open: 4 MB of page cache each, not SQLite's 16 MB here,
+      // and the lists big statements build go to a temporary file rather than memory.
       this.db.pragma('cache_size = -4000')
+      this.db.pragma('temp_store = FILE')
       this.legacy = this.layOut()
     } catch (error) {
       this.db.close()
@@ -162,14 +175,16 @@ export class StoreFile {
   // ---- Writes (into DATA_NAMESPACE; the triggers carry them to every label) ----
 
   set(pairs: Pair[]): void {
-    this.write(() => this.upsertMany(DATA_NAMESPACE, pairs, 'replace'))
+    this.write(() => this.writeData(pairs))
   }
 
   /** Deletes keys; returns how many existed. */
   delete(keys: string[]): number {
     return this.write(() => {
       let existed = 0
+      const copies = this.copies()
       for (const key of keys) {
+        for (const namespace of copies) this.statements.delete.run(namespace, key)
         const {changes} = this.statements.delete.run(DATA_NAMESPACE, key)
         // A key only an unpublished import holds exists too, and must not come back when it publishes.
         const pending = this.statements.deletePending.run(key).changes
@@ -198,7 +213,7 @@ export class StoreFile {
         const pairs = first.value
         this.write(() => {
           beforeCommit()
-          this.upsertMany(DATA_NAMESPACE, pairs, 'replace')
+          this.writeData(pairs)
         })
         committed = true
         return new Set(pairs.map((pair) => pair.key)).size
@@ -306,7 +321,7 @@ export class StoreFile {
     await inSteps(this.linked, (limit) => this.write(() => {
       const {rows, more} = takePage(page.iterate(label, after, limit), limit)
       // Spin's own writes under the label are the newest there are.
-      this.upsertMany(DATA_NAMESPACE, rows, 'replace')
+      this.writeData(rows)
       if (rows.length > 0) after = rows.at(-1)!.key
       return more ? limit : rows.length
     }))
@@ -453,8 +468,8 @@ export class StoreFile {
     await inSteps(this.linked, (limit) => this.write(() => {
       if (!this.db.open) return 0
       const {rows, more} = takePage(page.iterate(id, limit), limit)
-      // Each upsert's trigger also removes its pending row (and so does any newer write meanwhile).
-      this.upsertMany(DATA_NAMESPACE, rows, 'replace')
+      // Removes each row's pending copy too (as any newer write meanwhile does).
+      this.writeData(rows)
       if (!more) this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id)
       return more ? limit : rows.length
     }))
@@ -474,6 +489,22 @@ export class StoreFile {
       if (registered.get(label) !== undefined) return 0
       return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit).changes
     }))
+  }
+
+  /**
+   * kvcloud's write of pairs: into DATA_NAMESPACE and every label's namespace (complete or still
+   * filling), read inside this write transaction so no link can come between, and out of a
+   * committed import that is still publishing (a newer write wins). Call inside a write.
+   */
+  private writeData(pairs: Pair[]): void {
+    this.upsertMany(DATA_NAMESPACE, pairs, 'replace')
+    for (const namespace of this.copies()) this.upsertMany(namespace, pairs, 'replace')
+    if (this.statements.hasPending.get() !== undefined) for (const {key} of pairs) this.statements.deletePending.run(key)
+  }
+
+  /** The namespaces beside DATA_NAMESPACE that kvcloud's writes must reach. */
+  private copies(): string[] {
+    return this.statements.namespaces.all().map((row) => row.name).filter((name) => name !== DATA_NAMESPACE)
   }
 
   /** Adds pairs to an import's staging rows (a later duplicate replaces an earlier one). Call inside a write. */
@@ -545,7 +576,7 @@ class Pacer {
     const started = performance.now()
     const result = work()
     const took = performance.now() - started
-    if (rows >= this.limit) this.limit = Math.max(100, Math.min(500_000, Math.round(this.limit * Math.min(4, Math.max(0.25, STEP_MS / Math.max(took, 1))))))
+    if (rows >= this.limit) this.limit = Math.max(100, Math.min(MAX_STEP_ROWS, Math.round(this.limit * Math.min(4, Math.max(0.25, STEP_MS / Math.max(took, 1))))))
     return result
   }
 }
