@@ -218,6 +218,10 @@ export class StoreFile {
         committed = true
         return new Set(pairs.map((pair) => pair.key)).size
       }
+      if (!this.linked()) {
+        committed = true
+        return await this.importUnlinked(id, first.done ? [] : first.value, second, iterator, onBatch, beforeCommit)
+      }
       this.write(() => this.db.prepare('INSERT INTO kvcloud_import (id, owner, committed) VALUES (?, ?, 0)').run(id, process.pid))
       // Batches are gathered into steps of about STEP_MS each, with the lock let go in between.
       const pacer = new Pacer(this.linked)
@@ -265,6 +269,43 @@ export class StoreFile {
         this.whenIdle = undefined
         then()
       }
+    }
+  }
+
+  /**
+   * An import into a store no label is linked to, so no Spin can be waiting on the file: staged
+   * in a private temporary table (no lock on the store while it streams), then applied in one
+   * transaction, all or nothing, which is about half the work of staging in the file and
+   * publishing in steps. Links made meanwhile are reached: the apply reads them in its transaction.
+   */
+  private async importUnlinked(
+    id: string, first: Pair[], second: IteratorResult<Pair[]>, iterator: AsyncIterator<Pair[]>,
+    onBatch: (pairs: Pair[]) => void, beforeCommit: () => void,
+  ): Promise<number> {
+    const table = `temp.kvcloud_import_${id}`
+    this.db.exec(`CREATE TABLE ${table} (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID`)
+    // Its own small page cache keeps a million-pair import's memory flat.
+    this.db.pragma('temp.cache_size = -2000')
+    try {
+      const stage = (pairs: Pair[]) => this.db.transaction(() => this.stageInto(table, pairs))()
+      stage(first)
+      for (let next = second; !next.done; next = await iterator.next()) {
+        onBatch(next.value)
+        stage(next.value)
+      }
+      return this.write(() => {
+        beforeCommit()
+        for (const namespace of [DATA_NAMESPACE, ...this.copies()]) {
+          this.db.prepare(`INSERT INTO spin_key_value (store, key, value) SELECT ?, key, value FROM ${table} WHERE true
+            ON CONFLICT (store, key) DO UPDATE SET value = excluded.value`).run(namespace)
+        }
+        if (this.statements.hasPending.get() !== undefined) {
+          this.db.prepare(`DELETE FROM kvcloud_pending WHERE key IN (SELECT key FROM ${table}) AND import IN (SELECT id FROM kvcloud_import WHERE committed)`).run()
+        }
+        return this.db.prepare<[], number>(`SELECT count(*) FROM ${table}`).pluck().get()!
+      })
+    } finally {
+      if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS ${table}`)
     }
   }
 
@@ -468,8 +509,9 @@ export class StoreFile {
     await inSteps(this.linked, (limit) => this.write(() => {
       if (!this.db.open) return 0
       const {rows, more} = takePage(page.iterate(id, limit), limit)
-      // Removes each row's pending copy too (as any newer write meanwhile does).
-      this.writeData(rows)
+      this.writeData(rows, false)
+      // These rows are published: one range delete, not one per key (keys are in order).
+      if (rows.length > 0) this.db.prepare('DELETE FROM kvcloud_pending WHERE import = ? AND key <= ?').run(id, rows.at(-1)!.key)
       if (!more) this.db.prepare('DELETE FROM kvcloud_import WHERE id = ?').run(id)
       return more ? limit : rows.length
     }))
@@ -496,15 +538,31 @@ export class StoreFile {
    * filling), read inside this write transaction so no link can come between, and out of a
    * committed import that is still publishing (a newer write wins). Call inside a write.
    */
-  private writeData(pairs: Pair[]): void {
+  private writeData(pairs: Pair[], newerThanPending = true): void {
     this.upsertMany(DATA_NAMESPACE, pairs, 'replace')
     for (const namespace of this.copies()) this.upsertMany(namespace, pairs, 'replace')
-    if (this.statements.hasPending.get() !== undefined) for (const {key} of pairs) this.statements.deletePending.run(key)
+    if (newerThanPending && this.statements.hasPending.get() !== undefined) for (const {key} of pairs) this.statements.deletePending.run(key)
   }
 
   /** The namespaces beside DATA_NAMESPACE that kvcloud's writes must reach. */
   private copies(): string[] {
     return this.statements.namespaces.all().map((row) => row.name).filter((name) => name !== DATA_NAMESPACE)
+  }
+
+  /** Adds pairs to a private temporary table (key, value); a later duplicate replaces an earlier one. */
+  private stageInto(table: string, pairs: Pair[]): void {
+    const sql = (rows: number) => `INSERT OR REPLACE INTO ${table} (key, value) VALUES ${Array(rows).fill('(?, ?)').join(', ')}`
+    const many = this.db.prepare<unknown[]>(sql(ROWS_PER_STATEMENT))
+    const one = this.db.prepare<unknown[]>(sql(1))
+    const args: unknown[] = []
+    for (const {key, value} of pairs) {
+      args.push(key, toBuffer(value))
+      if (args.length === ROWS_PER_STATEMENT * 2) {
+        many.run(args)
+        args.length = 0
+      }
+    }
+    for (let i = 0; i < args.length; i += 2) one.run(args[i], args[i + 1])
   }
 
   /** Adds pairs to an import's staging rows (a later duplicate replaces an earlier one). Call inside a write. */
