@@ -78,6 +78,9 @@ describe('one store, one dataset: every label and kvcloud see what Spin writes u
     assert.equal((await collectAll((cursor) => backend.listKeys({store: 'case-b'}, {cursor}))).length, 100)
     assert.equal(spinGet(backend.storeFilePath('case-a'), 'promptstore', 'a-99')?.toString(), 'promptstore:99')
     assert.equal(spinGet(backend.storeFilePath('case-a'), 'promptstore', 'b-99'), undefined, 'each store keeps its own data')
+    // kvcloud's delete on a linked store counts what existed, and reaches the label too.
+    assert.equal(await backend.deleteKeys({store: 'case-a'}, ['a-0', 'never-there']), 1)
+    assert.equal(spinGet(backend.storeFilePath('case-a'), 'promptstore', 'a-0'), undefined)
   })
 
   it('loses no acknowledged write while kvcloud writers race link, unlink and relink from other processes', async function () {

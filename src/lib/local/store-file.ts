@@ -184,8 +184,9 @@ export class StoreFile {
       let existed = 0
       const copies = this.copies()
       for (const key of keys) {
-        for (const namespace of copies) this.statements.delete.run(namespace, key)
+        // The store's own copy first: deleting a label's copy fires its trigger, which deletes the others.
         const {changes} = this.statements.delete.run(DATA_NAMESPACE, key)
+        for (const namespace of copies) this.statements.delete.run(namespace, key)
         // A key only an unpublished import holds exists too, and must not come back when it publishes.
         const pending = this.statements.deletePending.run(key).changes
         if (changes > 0 || pending > 0) existed++
