@@ -107,7 +107,8 @@ export class NamespaceGoneError extends Error {}
 export class StoreFile {
   private readonly db: Db
   private readonly statements
-  private upsertRowsStatement?: Statement<unknown[]>
+  /** Spin's upsert of ROWS_PER_STATEMENT rows and of one row, per mode, prepared on first use. */
+  private readonly upserts = new Map<string, Statement<unknown[]>>()
 
   /** Imports under way; a file with one must stay open (see LocalBackend's handle cache). */
   importsInProgress = 0
@@ -138,9 +139,6 @@ export class StoreFile {
            SELECT value, 0 AS rank FROM kvcloud_pending WHERE key = @key AND ${pendingOf}
            UNION ALL SELECT value, 1 AS rank FROM spin_key_value WHERE store = @ns AND key = @key
          ) ORDER BY rank LIMIT 1`,
-      ),
-      set: this.db.prepare<[string, string, Buffer]>(
-        'INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM spin_key_value WHERE store = ? AND key = ?'),
       deletePending: this.db.prepare<[string]>(`DELETE FROM kvcloud_pending WHERE key = ? AND ${pendingOf}`),
@@ -251,7 +249,7 @@ export class StoreFile {
           continue
         }
         const done = this.write(() => {
-          if (this.db.prepare('SELECT 1 FROM kvcloud_import WHERE committed LIMIT 1').get() !== undefined) return false
+          if (this.statements.hasPending.get() !== undefined) return false
           beforeCommit()
           count = this.db.prepare<[string], number>('SELECT count(*) FROM kvcloud_pending WHERE import = ?').pluck().get(id)!
           this.db.prepare('UPDATE kvcloud_import SET committed = 1 WHERE id = ?').run(id)
@@ -330,7 +328,7 @@ export class StoreFile {
     if (state.get(label) === undefined) {
       await inSteps(this.linked, (limit) => this.write(() => {
         if (state.get(label) !== undefined) return 0
-        const {changes} = this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit)
+        const changes = this.deleteRowsOf(label, limit)
         if (changes < limit) this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label)
         return changes
       }))
@@ -530,7 +528,7 @@ export class StoreFile {
     await inSteps(this.linked, (limit) => this.write(() => {
       // Linked again meanwhile (by another process): its rows are live again.
       if (registered.get(label) !== undefined) return 0
-      return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(label, limit).changes
+      return this.deleteRowsOf(label, limit)
     }))
   }
 
@@ -588,8 +586,8 @@ export class StoreFile {
    */
   private upsertMany(namespace: string, pairs: Pair[], existing: 'replace' | 'keep'): void {
     const args: unknown[] = []
-    const many = this.upsertRows(existing)
-    const one = existing === 'replace' ? this.statements.set : this.db.prepare('INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+    const many = this.upsert(existing, ROWS_PER_STATEMENT)
+    const one = this.upsert(existing, 1)
     for (const {key, value} of pairs) {
       args.push(namespace, key, toBuffer(value))
       if (args.length === ROWS_PER_STATEMENT * 3) {
@@ -597,20 +595,23 @@ export class StoreFile {
         args.length = 0
       }
     }
-    for (let i = 0; i < args.length; i += 3) one.run(args[i] as string, args[i + 1] as string, args[i + 2] as Buffer)
+    for (let i = 0; i < args.length; i += 3) one.run(args[i], args[i + 1], args[i + 2])
   }
 
-  private upsertRows(existing: 'replace' | 'keep'): Statement<unknown[]> {
-    if (existing === 'keep') {
-      return this.db.prepare(
-        'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ') + ' ON CONFLICT DO NOTHING',
-      )
+  private upsert(existing: 'replace' | 'keep', rows: number): Statement<unknown[]> {
+    const name = `${existing}:${rows}`
+    let statement = this.upserts.get(name)
+    if (!statement) {
+      const conflict = existing === 'replace' ? 'ON CONFLICT (store, key) DO UPDATE SET value = excluded.value' : 'ON CONFLICT DO NOTHING'
+      statement = this.db.prepare(`INSERT INTO spin_key_value (store, key, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')} ${conflict}`)
+      this.upserts.set(name, statement)
     }
-    this.upsertRowsStatement ??= this.db.prepare(
-      'INSERT INTO spin_key_value (store, key, value) VALUES ' + Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ') +
-        ' ON CONFLICT (store, key) DO UPDATE SET value = excluded.value',
-    )
-    return this.upsertRowsStatement
+    return statement
+  }
+
+  /** Deletes up to `limit` rows of one namespace; returns how many went. Call inside a write. */
+  private deleteRowsOf(namespace: string, limit: number): number {
+    return this.db.prepare('DELETE FROM spin_key_value WHERE rowid IN (SELECT rowid FROM spin_key_value WHERE store = ? LIMIT ?)').run(namespace, limit).changes
   }
 
   private write<T>(work: () => T): T {
