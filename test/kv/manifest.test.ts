@@ -3,7 +3,9 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {repoRoot} from '../helpers/cli.js'
 
-// The manifest is what the installed CLI reads to find commands without loading them.
+// The manifest is what the installed CLI reads to find commands without loading them. The build
+// writes it (it is not committed: oclif lists the commands in a different order from one build to
+// the next), and `npm pack` ships it.
 // A command file the build did not register is a command users cannot run.
 function commandIds(folder: string): string[] {
   const ids: string[] = []
