@@ -3,6 +3,7 @@ import {BaseCommand} from '../base-command.js'
 import type {LinkSpec} from '../lib/deploy/link-spec.js'
 import type {DeployPlan} from '../lib/deploy/plan.js'
 import {unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
+import {cliName} from '../lib/cli-name.js'
 import {runDeploy} from '../lib/deploy/run-deploy.js'
 
 export type DeployCommandResult = DeployReport
@@ -92,7 +93,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         ...(this.flags['key-value'] ?? []).flatMap((pair) => ['--key-value', pair]),
         ...(this.flags['runtime-config'] === undefined ? [] : ['--runtime-config', this.flags['runtime-config']]),
       ]
-      throw unansweredLabelsError(plan, {bin: this.config.bin, leadingArgs, links, trailingArgs}, {reason: this.noQuestionsReason})
+      throw unansweredLabelsError(plan, {bin: cliName(), leadingArgs, links, trailingArgs}, {reason: this.noQuestionsReason})
     }
     return this.ask(
       async (prompter) => (await import('../lib/prompts.js')).askForUnansweredLabels(plan, prompter),

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {InvalidInputError} from '../lib/errors.js'
 import {login, type LoginResult} from '../lib/remote/login.js'
+import {commandLine} from '../lib/cli-name.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Use a kvcloud server: check a token against it and remember both.'
@@ -17,13 +18,13 @@ export default class Login extends BaseCommand<typeof Login> {
 
   static override flags = {
     url: Flags.string({description: 'The server\'s URL.', env: 'KVCLOUD_URL', helpValue: 'URL'}),
-    token: Flags.string({description: 'An API token from "kvcloud server token create".', env: 'KVCLOUD_TOKEN', helpValue: 'TOKEN'}),
+    token: Flags.string({description: 'An API token from "<%= config.bin %> server token create".', env: 'KVCLOUD_TOKEN', helpValue: 'TOKEN'}),
   }
 
   public async run(): Promise<LoginResult> {
     const {url} = this.flags
     if (!url) {
-      throw new InvalidInputError('Which server? Pass --url URL (or set KVCLOUD_URL).', ['e.g. kvcloud login --url http://127.0.0.1:3000 --token TOKEN'])
+      throw new InvalidInputError('Which server? Pass --url URL (or set KVCLOUD_URL).', [`e.g. ${commandLine('login --url http://127.0.0.1:3000 --token TOKEN')}`])
     }
     const token = this.flags.token ?? (await this.askForToken(url))
     const result = await login({url, token: token.trim()})
@@ -33,7 +34,7 @@ export default class Login extends BaseCommand<typeof Login> {
 
   private async askForToken(url: string): Promise<string> {
     if (!this.interactive) {
-      throw new InvalidInputError('No token given. Pass --token TOKEN (or set KVCLOUD_TOKEN).', [`e.g. kvcloud login --url ${url} --token TOKEN`])
+      throw new InvalidInputError('No token given. Pass --token TOKEN (or set KVCLOUD_TOKEN).', [`e.g. ${commandLine(`login --url ${url} --token TOKEN`)}`])
     }
     return this.ask((prompter) => prompter.token(url), 'Login cancelled; nothing was saved.')
   }

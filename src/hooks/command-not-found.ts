@@ -2,6 +2,7 @@ import {Errors, toConfiguredId, type Hook} from '@oclif/core'
 import levenshtein from 'fast-levenshtein'
 import {ExitCode} from '../lib/errors.js'
 import {interactivity} from '../lib/interactive.js'
+import {cliName} from '../lib/cli-name.js'
 
 /**
  * A mistyped command (`kvcloud kv lst`). At a terminal, @oclif/plugin-not-found asks "Did you
@@ -28,10 +29,11 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
     .map((id) => ({id, distance: levenshtein.get(options.id, id, {useCollator: true})}))
     .sort((a, b) => a.distance - b.distance)[0]?.id
   const topic = options.id.split(':')[0]!
-  const help = config.findTopic(topic) ? `${config.bin} help ${topic}` : `${config.bin} help`
-  const message = `"${typed}" is not a ${config.bin} command.`
+  const bin = cliName()
+  const help = config.findTopic(topic) ? `${bin} help ${topic}` : `${bin} help`
+  const message = `"${typed}" is not a ${bin} command.`
   const hints = [
-    ...(suggestion === undefined ? [] : [`Did you mean "${config.bin} ${toConfiguredId(suggestion, config)}"?`]),
+    ...(suggestion === undefined ? [] : [`Did you mean "${bin} ${toConfiguredId(suggestion, config)}"?`]),
     `Run "${help}" for a list of available commands.`,
   ]
   if ((options.argv ?? []).includes('--json')) {

@@ -1,6 +1,7 @@
 import type {Backend} from './backend.js'
 import {UserConfig} from './config.js'
 import {InvalidInputError} from './errors.js'
+import {commandLine} from './cli-name.js'
 
 export interface BackendChoice {
   /** `--local` given, or KVCLOUD_BACKEND=local. */
@@ -34,7 +35,7 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
   }
   if (!remote) {
     throw new InvalidInputError('KVCLOUD_BACKEND is "remote" but no server is configured.', [
-      'Run "kvcloud login --url URL --token TOKEN", or set KVCLOUD_URL and KVCLOUD_TOKEN.',
+      `Run "${commandLine('login --url URL --token TOKEN')}", or set KVCLOUD_URL and KVCLOUD_TOKEN.`,
     ])
   }
   const {HttpBackend} = await import('./remote/http-backend.js')
@@ -56,12 +57,12 @@ export function remoteSettings(config: UserConfig, env: NodeJS.ProcessEnv): {url
     throw new InvalidInputError(
       `KVCLOUD_URL is set to ${url}, but KVCLOUD_TOKEN is not set` +
         (login ? `, and the saved login is for another server (${login.url}); a saved token is only sent to the server it was saved for.` : ', and no login is saved.'),
-      [`Set KVCLOUD_TOKEN to a token of that server, or run "kvcloud login --url ${url}".`],
+      [`Set KVCLOUD_TOKEN to a token of that server, or run "${commandLine(`login --url ${url}`)}".`],
     )
   }
   if (token !== undefined) {
     if (login) return {url: login.url, token}
-    throw new InvalidInputError('KVCLOUD_TOKEN is set, but no server is: set KVCLOUD_URL too, or run "kvcloud login --url URL".')
+    throw new InvalidInputError(`KVCLOUD_TOKEN is set, but no server is: set KVCLOUD_URL too, or run "${commandLine('login --url URL')}".`)
   }
   return login ? {url: login.url, token: login.token} : undefined
 }

@@ -1,5 +1,6 @@
 import {InvalidInputError, TooLargeError} from './errors.js'
 import type {Limits} from './backend.js'
+import {commandLine} from './cli-name.js'
 
 export const STORE_NAME_RULE =
   'A store name is 1 to 64 characters of letters, digits, "-" and "_", and starts with a letter or digit'
@@ -69,7 +70,7 @@ export function validateKey(key: string, limits: Limits): void {
   if (bytes > limits.maxKeyBytes) {
     throw new TooLargeError(
       `Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${bytes} bytes; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`,
-      ['Raise it with "kvcloud config set max-key-bytes N" if every backend you use allows it.'],
+      [`Raise it with "${commandLine('config set max-key-bytes N')}" if every backend you use allows it.`],
     )
   }
 }
@@ -78,7 +79,7 @@ export function validateValue(key: string, value: Uint8Array, limits: Limits): v
   if (value.byteLength > limits.maxValueBytes) {
     throw new TooLargeError(
       `The value of key "${key.slice(0, 40)}" is ${value.byteLength} bytes; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`,
-      ['Raise it with "kvcloud config set max-value-bytes N" if every backend you use allows it.'],
+      [`Raise it with "${commandLine('config set max-value-bytes N')}" if every backend you use allows it.`],
     )
   }
 }

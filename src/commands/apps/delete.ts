@@ -3,6 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
 import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/deploy/spin-runtime.js'
 import {CancelledError, InvalidInputError} from '../../lib/errors.js'
+import {commandLine} from '../../lib/cli-name.js'
 
 export interface AppsDeleteResult {
   name: string
@@ -42,7 +43,7 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
   private async confirm(name: string, linkCount: number): Promise<void> {
     if (!this.interactive) {
       throw new InvalidInputError(`Deleting app "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
-        `To delete it from a script, run: ${this.config.bin} apps delete ${name} --yes`,
+        `To delete it from a script, run: ${commandLine(`apps delete ${name} --yes`)}`,
       ])
     }
     const confirmed = await this.ask((prompter) => prompter.confirmAppDelete(name, linkCount), `Cancelled; app "${name}" was not deleted.`)

@@ -4,6 +4,7 @@ import type {StoreLink} from '../../lib/backend.js'
 import {CancelledError, InvalidInputError} from '../../lib/errors.js'
 import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
 import {deleteWarning} from '../../lib/render/delete-warning.js'
+import {commandLine} from '../../lib/cli-name.js'
 
 export interface KvDeleteResult {
   name: string
@@ -42,7 +43,7 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
   private async confirm(name: string, warning: string[]): Promise<void> {
     if (!this.interactive) {
       throw new InvalidInputError(`Deleting key value store "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
-        `To delete it from a script, run: kvcloud kv delete ${name} --yes`,
+        `To delete it from a script, run: ${commandLine(`kv delete ${name} --yes`)}`,
       ])
     }
     // Under --json stdout carries the result, so the question goes to stderr.

@@ -10,6 +10,7 @@ import {readPairs} from '../../lib/transfer/import-reader.js'
 import {isSqliteFile, readSpinStoreFile} from '../../lib/transfer/spin-store-file.js'
 import {STORED_DATA_LIMITS, validateLabel, widerLimits} from '../../lib/validation.js'
 import {targetFlags, toStoreTarget} from '../../target-flags.js'
+import {commandLine} from '../../lib/cli-name.js'
 
 export interface KvImportResult {
   count: number
@@ -92,7 +93,7 @@ async function openInput(file: string): Promise<{stream: Readable; size?: number
   if (file === '-') {
     if (process.stdin.isTTY) {
       throw new InvalidInputError('"-" reads the pairs from stdin, but stdin is a terminal.', [
-        'Pipe the data in, e.g. "kvcloud kv import -s STORE - < data.ndjson", or give the file path instead of "-".',
+        `Pipe the data in, e.g. "${commandLine('kv import -s STORE - < data.ndjson')}", or give the file path instead of "-".`,
       ])
     }
     return {stream: process.stdin}

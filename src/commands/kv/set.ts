@@ -6,6 +6,7 @@ import {InvalidInputError, NotFoundError, UnavailableError} from '../../lib/erro
 import {encodeCounter} from '../../lib/bytes.js'
 import {parsePairArgs} from '../../lib/transfer/pair-args.js'
 import {targetFlags, toStoreTarget} from '../../target-flags.js'
+import {commandLine} from '../../lib/cli-name.js'
 
 export interface KvSetResult {
   keys: string[]
@@ -94,7 +95,7 @@ async function readValueFile(file: string): Promise<Buffer> {
 async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) {
     throw new InvalidInputError('--file - reads the value from stdin, but stdin is a terminal. Nothing was written.', [
-      'Pipe the value in, e.g. "cat value.bin | kvcloud kv set -s STORE KEY --file -", or give --file PATH.',
+      `Pipe the value in, e.g. "cat value.bin | ${commandLine('kv set -s STORE KEY --file -')}", or give --file PATH.`,
     ])
   }
   const chunks: Buffer[] = []

@@ -4,6 +4,7 @@ import type {LinkResult} from '../../lib/backend.js'
 import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
 import {CancelledError, InvalidInputError, NotFoundError} from '../../lib/errors.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
+import {commandLine} from '../../lib/cli-name.js'
 
 export interface LinkKeyValueResult extends LinkResult {
   /** The runtime config file rewritten for spin up (local backend, app deployed from this machine). */
@@ -48,7 +49,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
       // The incumbent's wording for a link to a store that is not there.
       if (error instanceof NotFoundError) {
         throw new NotFoundError(`Key value store "${storeName}" does not exist`, [
-          `Run "${this.config.bin} kv list" to see your stores, or "${this.config.bin} kv create ${storeName}" to make it.`,
+          `Run "${commandLine('kv list')}" to see your stores, or "${commandLine(`kv create ${storeName}`)}" to make it.`,
         ])
       }
       throw error
@@ -79,7 +80,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
     // Also when already linked: that repairs a runtime config table someone removed.
     const outcome = await refreshAppRuntimeConfig(backend, app.name)
     if (outcome === 'unknown' && result.status !== 'already-linked') {
-      this.note(`To run the app with this store under spin up, run "${this.config.bin} deploy" in its folder: it writes the runtime config file.`)
+      this.note(`To run the app with this store under spin up, run "${commandLine('deploy')}" in its folder: it writes the runtime config file.`)
     } else if (typeof outcome === 'object' && outcome.change.changed) {
       this.note(`Updated ${outcome.change.file}. Restart the app with: ${outcome.spinUp}`)
     }
@@ -90,7 +91,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
     if (!this.interactive) {
       throw new InvalidInputError(
         `App "${app}"'s "${label}" label is currently linked to "${previous}". Relinking it to key value store "${next}" needs confirmation, and ${this.noQuestionsReason}. Nothing was changed.`,
-        [`To relink it from a script, run: ${this.config.bin} link kv ${label} --app ${app} --store ${next} --yes`],
+        [`To relink it from a script, run: ${commandLine(`link kv ${label} --app ${app} --store ${next} --yes`)}`],
       )
     }
     return this.ask((prompter) => prompter.confirmRelink(app, label, previous, next), 'Cancelled; nothing was changed.')

@@ -23,8 +23,8 @@ export interface ServerStartResult {
 export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static override summary = 'Run a kvcloud server that a team shares.'
   static override description =
-    'Serves key value stores, apps and links over HTTP to "kvcloud login" users; each account sees only its own. ' +
-    'Create tokens with "kvcloud server token create --account NAME". One JSON log line per request goes to stdout. ' +
+    'Serves key value stores, apps and links over HTTP to "<%= config.bin %> login" users; each account sees only its own. ' +
+    'Create tokens with "<%= config.bin %> server token create --account NAME". One JSON log line per request goes to stdout. ' +
     'Ctrl+C (SIGINT) or SIGTERM stops it: new connections are refused, requests in flight finish, databases are closed.\n' +
     'It listens on 127.0.0.1 (this machine only) unless --host says otherwise; put a TLS proxy in front of it before exposing it.'
 

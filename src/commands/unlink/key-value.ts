@@ -14,7 +14,7 @@ export default class UnlinkKeyValue extends BaseCommand<typeof UnlinkKeyValue> {
   static override summary = "Remove the link between an app's label and its key value store."
 
   static override description = [
-    'The store and its data are kept; the app fails to open the label until it is linked again (kvcloud link kv LABEL -a APP -s STORE, or kvcloud deploy).',
+    'The store and its data are kept; the app fails to open the label until it is linked again (<%= config.bin %> link kv LABEL -a APP -s STORE, or <%= config.bin %> deploy).',
     'On the local backend the table kvcloud wrote for the label in the runtime config file is removed.',
   ].join('\n\n')
 

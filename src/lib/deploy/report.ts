@@ -68,7 +68,7 @@ export function reportFromResult(plan: DeployPlan, result: DeployResult, seeded:
 }
 
 export interface CommandLineParts {
-  /** The CLI's name, e.g. "kvcloud". */
+  /** How the user runs kvcloud (cliName()): "kvcloud", or "spin kvcloud" inside Spin. */
   bin: string
   /** Flags to repeat before the links, as typed (e.g. ["-f", "app/spin.toml"]). */
   leadingArgs: string[]
@@ -102,6 +102,7 @@ export function unansweredLabelsError(plan: DeployPlan, parts: CommandLineParts,
 
 export function deployCommandLine(parts: CommandLineParts): string {
   const links = parts.links.flatMap((spec) => ['--link', formatLinkSpec(spec)])
-  return [parts.bin, 'deploy', ...parts.leadingArgs, ...links, ...parts.trailingArgs].map(shellQuote).join(' ')
+  // The name is not quoted: inside Spin it is the two words `spin kvcloud`.
+  return [parts.bin, ...['deploy', ...parts.leadingArgs, ...links, ...parts.trailingArgs].map(shellQuote)].join(' ')
 }
 

@@ -20,6 +20,7 @@ import {checkRuntimeConfig, writeAppRuntimeConfig, type RuntimeConfigOutcome} fr
 import {formatPairs} from '../render/progress.js'
 import {shellQuote} from '../shell.js'
 import {readSpinStoreFile} from '../transfer/spin-store-file.js'
+import {commandLine} from '../cli-name.js'
 
 export interface DeployOptions {
   from?: string
@@ -121,7 +122,7 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
     if (io.human) io.log(renderDeploySummary(report))
     throw new UnavailableError(
       `App "${report.app}" was deployed (revision ${report.revision}), but the runtime config for spin up was not written: ${(error as Error).message}`,
-      ['Fix that, then run "kvcloud deploy" again: it keeps the links and rewrites the file.'],
+      [`Fix that, then run "${commandLine('deploy')}" again: it keeps the links and rewrites the file.`],
     )
   }
   if (outcome) {
@@ -176,7 +177,7 @@ async function offerSpinData(
     if (yes === undefined) {
       io.note(
         `Spin keeps ${formatPairs(data.pairs)} for "${data.label}" in ${data.file}, which key value store "${store}" does not have. ` +
-          `To bring them in: kvcloud kv import -s ${store} ${shellQuote(data.file)} --from-label ${data.label} (or deploy with --import-spin-data).`,
+          `To bring them in: ${commandLine(`kv import -s ${store} ${shellQuote(data.file)} --from-label ${data.label}`)} (or deploy with --import-spin-data).`,
       )
       continue
     }

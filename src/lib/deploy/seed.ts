@@ -1,6 +1,7 @@
 import type {Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import type {SpinManifest} from '../manifest/manifest.js'
+import {commandLine} from '../cli-name.js'
 
 export const SEED_LABEL = 'default'
 
@@ -24,7 +25,7 @@ export function requireSeedLabel(manifest: SpinManifest): void {
     `--key-value writes to the key value store linked with the label "${SEED_LABEL}", and no component in ${manifest.file} declares that label` +
       (labels.length > 0 ? ` (its labels: ${labels.join(', ')}).` : ' (it declares no key value store labels).'),
     [
-      `Add "${SEED_LABEL}" to a component's key_value_stores, or after deploying run "kvcloud kv set --app ${manifest.name} --label LABEL KEY=VALUE".`,
+      `Add "${SEED_LABEL}" to a component's key_value_stores, or after deploying run "${commandLine(`kv set --app ${manifest.name} --label LABEL KEY=VALUE`)}".`,
     ],
   )
 }

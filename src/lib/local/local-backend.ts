@@ -14,6 +14,7 @@ import {isAlive} from './process-alive.js'
 import {OpenFileBudget} from './open-file-budget.js'
 import {DATA_NAMESPACE, NamespaceGoneError, StoreFile} from './store-file.js'
 import type {RuntimeConfigLocation} from '../runtime-config.js'
+import {commandLine} from '../cli-name.js'
 
 export interface LocalBackendOptions {
   /** The folder holding catalog.db and stores/. */
@@ -154,7 +155,7 @@ export class LocalBackend implements Backend {
     const value = this.openFile(resolved.store.id, false).get(key)
     if (value === undefined) {
       throw new NotFoundError(`Key "${key}" not found in key value store "${resolved.store.name}"`, [
-        `Run "kvcloud kv keys --store ${resolved.store.name}" to see its keys.`,
+        `Run "${commandLine(`kv keys --store ${resolved.store.name}`)}" to see its keys.`,
       ])
     }
     return value
@@ -272,7 +273,7 @@ export class LocalBackend implements Backend {
     const app = this.requireApp(request.app)
     const store = this.catalog.storeByName(request.store)
     if (!store) {
-      throw new NotFoundError(`Key value store "${request.store}" does not exist`, ['Run "kvcloud kv list" to see your stores, or "kvcloud kv create NAME" to make one.'])
+      throw new NotFoundError(`Key value store "${request.store}" does not exist`, [`Run "${commandLine('kv list')}" to see your stores, or "${commandLine('kv create NAME')}" to make one.`])
     }
     const current = this.catalog.linkOf(app.id, request.label)
     const base = {app: app.name, label: request.label, store: store.name}
@@ -292,7 +293,7 @@ export class LocalBackend implements Backend {
     const link = this.catalog.linkOf(app.id, label)
     if (!link) {
       throw new NotFoundError(`No key value store found with label "${label}" for app "${app.name}"`, [
-        `Run "kvcloud apps info ${app.name}" to see its links.`,
+        `Run "${commandLine(`apps info ${app.name}`)}" to see its links.`,
       ])
     }
     this.catalog.write(() => this.catalog.deleteLink(app.id, label))
@@ -328,7 +329,7 @@ export class LocalBackend implements Backend {
     for (const {key, value} of request.seed ?? []) this.validatePair(key, value)
     if (request.seed?.length && !declared.includes('default')) {
       throw new InvalidInputError(`App "${request.app.name}" has no "default" label, so --key-value has no store to seed.`, [
-        'Add "default" to a component\'s key_value_stores, or use "kvcloud kv set" on the store you mean.',
+        `Add "default" to a component's key_value_stores, or use "${commandLine('kv set')}" on the store you mean.`,
       ])
     }
 
@@ -522,7 +523,7 @@ export class LocalBackend implements Backend {
     const link = this.catalog.linkOf(app.id, target.label)
     if (!link) {
       throw new NotFoundError(`No key value store found with label "${target.label}" for app "${app.name}"`, [
-        `Run "kvcloud apps info ${app.name}" to see its links.`,
+        `Run "${commandLine(`apps info ${app.name}`)}" to see its links.`,
       ])
     }
     return {store: this.catalog.storeById(link.store_id)!}
@@ -530,13 +531,13 @@ export class LocalBackend implements Backend {
 
   private requireStore(name: string): StoreRow {
     const store = this.catalog.storeByName(name)
-    if (!store) throw new NotFoundError(`No key value store found with name "${name}"`, ['Run "kvcloud kv list" to see your stores.'])
+    if (!store) throw new NotFoundError(`No key value store found with name "${name}"`, [`Run "${commandLine('kv list')}" to see your stores.`])
     return store
   }
 
   private requireApp(name: string): AppRow {
     const app = this.catalog.appByName(name)
-    if (!app) throw new NotFoundError(`Could not find app '${name}'`, ['Run "kvcloud apps list" to see your apps; an app comes into being with "kvcloud deploy".'])
+    if (!app) throw new NotFoundError(`Could not find app '${name}'`, [`Run "${commandLine('apps list')}" to see your apps; an app comes into being with "${commandLine('deploy')}".`])
     return app
   }
 
@@ -637,7 +638,7 @@ function declaredLabels(components: DeployRequest['app']['components']): string[
 }
 
 function storeExists(name: string): ConflictError {
-  return new ConflictError(`Key value store "${name}" already exists`, ['Choose another name, or run "kvcloud kv list" to see your stores.'])
+  return new ConflictError(`Key value store "${name}" already exists`, [`Choose another name, or run "${commandLine('kv list')}" to see your stores.`])
 }
 
 function newStoreId(): string {

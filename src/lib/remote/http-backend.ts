@@ -9,6 +9,7 @@ import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, Unavailabl
 import {validateKey, validateValue} from '../validation.js'
 import {toEntry} from '../transfer/entry.js'
 import {NDJSON, decodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
+import {commandLine} from '../cli-name.js'
 
 export interface HttpBackendOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (a path prefix is kept). */
@@ -75,7 +76,7 @@ export class HttpBackend implements Backend {
     // such a token fails as "cannot reach the server". The message never repeats the token.
     if (!/^[\x21-\x7e]+$/.test(options.token)) {
       throw new UnauthorizedError(`The token for ${this.url} is malformed: it has a space, a line break or a character no token has.`, [
-        `Check KVCLOUD_TOKEN, or run "kvcloud login --url ${this.url} --token TOKEN" again with the token exactly as "kvcloud server token create" printed it.`,
+        `Check KVCLOUD_TOKEN, or run "${commandLine(`login --url ${this.url} --token TOKEN`)}" again with the token exactly as "${commandLine('server token create')}" printed it.`,
       ])
     }
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
@@ -117,7 +118,7 @@ export class HttpBackend implements Backend {
     } catch (error) {
       if (error instanceof NotFoundError) {
         throw new UnavailableError(`${this.url} does not look like a kvcloud server: it has no /api/whoami.`, [
-          'Check the URL; a kvcloud server is started with "kvcloud server start".',
+          `Check the URL; a kvcloud server is started with "${commandLine('server start')}".`,
         ])
       }
       throw error
@@ -320,7 +321,7 @@ export class HttpBackend implements Backend {
     }
     if (status === 401 || status === 403) {
       return new UnauthorizedError(`The kvcloud server at ${this.url} refused the token: ${detail}`, [
-        `Run "kvcloud login --url ${this.url} --token TOKEN" with a valid token (or set KVCLOUD_TOKEN); the server's operator creates one with "kvcloud server token create --account NAME".`,
+        `Run "${commandLine(`login --url ${this.url} --token TOKEN`)}" with a valid token (or set KVCLOUD_TOKEN); the server's operator creates one with "${commandLine('server token create --account NAME')}".`,
       ])
     }
     if (status >= 500) {
@@ -342,7 +343,7 @@ export class HttpBackend implements Backend {
               : code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' ? 'the connection was closed before the answer came'
                 : (error as Error).message
     return new UnavailableError(`Cannot reach the kvcloud server at ${this.url}: ${reason}.`, [
-      'Check that the server is running ("kvcloud server start") and that the URL is right ("kvcloud login --url URL --token TOKEN" changes it), or pass --local to use the local backend.',
+      `Check that the server is running ("${commandLine('server start')}") and that the URL is right ("${commandLine('login --url URL --token TOKEN')}" changes it), or pass --local to use the local backend.`,
     ])
   }
 }

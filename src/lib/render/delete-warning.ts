@@ -1,4 +1,5 @@
 import type {StoreInfo} from '../backend.js'
+import {commandLine} from '../cli-name.js'
 
 /** What `kv delete` says before asking, when the store is linked to apps. Empty when it is not. */
 export function deleteWarning(store: StoreInfo): string[] {
@@ -8,7 +9,7 @@ export function deleteWarning(store: StoreInfo): string[] {
   return [
     `Key value store "${store.name}" is linked to ${apps.length === 1 ? '1 app' : `${apps.length} apps`}: ${links}.`,
     'Deleting it removes these links too; each app then fails to open its label until you link another key value store,',
-    'e.g. "kvcloud link kv LABEL -a APP -s STORE".',
+    `e.g. "${commandLine('link kv LABEL -a APP -s STORE')}".`,
   ]
 }
 

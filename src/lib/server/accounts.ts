@@ -3,6 +3,7 @@ import {existsSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {openDatabase, writeTransaction, type Db} from '../local/sqlite.js'
+import {commandLine} from '../cli-name.js'
 
 const WHAT = 'kvcloud server database'
 
@@ -181,7 +182,7 @@ export class AccountRegistry {
         )
         .get(id)
       if (!row) {
-        throw new NotFoundError(`No token found with id "${id}"`, ['Run "kvcloud server token list" to see the tokens and their ids.'])
+        throw new NotFoundError(`No token found with id "${id}"`, [`Run "${commandLine('server token list')}" to see the tokens and their ids.`])
       }
       if (row.revoked_at) return {id, account: row.account, createdAt: row.created_at, revokedAt: row.revoked_at, alreadyRevoked: true}
       const revokedAt = new Date().toISOString()

@@ -12,6 +12,7 @@ import {resolveServerLimits, type ServerLimits} from './limits.js'
 import {pairRoutes} from './pair-routes.js'
 import {storeRoutes} from './store-routes.js'
 import {useStrictJsonParser} from './strict-json.js'
+import {commandLine} from '../cli-name.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -206,7 +207,7 @@ function sendError(error: FastifyError | KvError, request: FastifyRequest, reply
       // A hint naming the client's own config does not apply here; on a server the operator sets the limits.
       ? [
         ...error.hints.filter((hint) => !hint.includes('kvcloud config set')),
-        `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "kvcloud server start".`,
+        `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "${commandLine('server start')}".`,
       ]
       : error.hints
     void reply.code(error.httpStatus).send({detail: error.message, ...(hints.length > 0 ? {hints} : {})})

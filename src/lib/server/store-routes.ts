@@ -5,6 +5,7 @@ import {decodePair} from '../remote/wire.js'
 import type {ServerContext} from './build-server.js'
 import {checkWellFormedPair} from './strict-json.js'
 import {createStoreBody, keyValuePairBody, renameBody, storeLinkBody, storeListQuery, storeParams} from './schemas.js'
+import {commandLine} from '../cli-name.js'
 
 /** Fermyon's link shape: apps are known by name here, so `appId` and `appName` are the same. */
 export function wireStore(store: StoreInfo): {name: string; links: Array<{label: string; appId: string; appName: string}>; createdAt: string} {
@@ -84,7 +85,7 @@ export async function storeRoutes(app: FastifyInstance, {backends}: ServerContex
       if (appInfo.links.find((l) => l.label === label)?.store !== store) {
         throw new NotFoundError(
           `Key value store "${store}" is not linked to app "${appInfo.name}" with the label "${label}"`,
-          [`Run "kvcloud apps info ${appInfo.name}" to see its links.`],
+          [`Run "${commandLine(`apps info ${appInfo.name}`)}" to see its links.`],
         )
       }
       return backend.unlinkStore(appId, label)

@@ -4,11 +4,12 @@ import {join} from 'node:path'
 import {BaseCommand} from '../../../base-command.js'
 import {AccountRegistry, type CreatedToken} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
+import {commandLine} from '../../../lib/cli-name.js'
 
 export default class ServerTokenCreate extends BaseCommand<typeof ServerTokenCreate> {
   static override summary = 'Create an API token for an account, creating the account if needed.'
   static override description =
-    'Prints the token on stdout, once: only its hash is kept. Give it to the account\'s users for "kvcloud login". ' +
+    'Prints the token on stdout, once: only its hash is kept. Give it to the account\'s users for "<%= config.bin %> login". ' +
     'Works on the server\'s data folder directly, so it can run while the server is running.'
 
   static override examples = [
@@ -34,8 +35,8 @@ export default class ServerTokenCreate extends BaseCommand<typeof ServerTokenCre
       const url = runningServerUrl(dataDir)
       this.note(
         url
-          ? `Users log in with: kvcloud login --url ${url} --token TOKEN, where TOKEN is the line printed above on stdout (the server on this folder listens there; from another machine use the address they reach it at).`
-          : 'Users log in with: kvcloud login --url URL --token TOKEN, where TOKEN is the line printed above on stdout and URL is the address "kvcloud server start" printed (http://127.0.0.1:3000 by default).',
+          ? `Users log in with: ${commandLine(`login --url ${url} --token TOKEN`)}, where TOKEN is the line printed above on stdout (the server on this folder listens there; from another machine use the address they reach it at).`
+          : `Users log in with: ${commandLine('login --url URL --token TOKEN')}, where TOKEN is the line printed above on stdout and URL is the address "${commandLine('server start')}" printed (http://127.0.0.1:3000 by default).`,
       )
       return created
     } finally {

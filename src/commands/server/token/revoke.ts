@@ -4,6 +4,7 @@ import {NotFoundError} from '../../../lib/errors.js'
 import {shellQuote} from '../../../lib/shell.js'
 import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
+import {commandLine} from '../../../lib/cli-name.js'
 
 export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRevoke> {
   static override summary = 'Revoke an API token: requests that carry it get 401 from then on.'
@@ -33,7 +34,7 @@ export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRev
       } catch (error) {
         // The hint repeats --data, so the list it points at is of the same folder.
         if (error instanceof NotFoundError && this.flags.data !== undefined) {
-          throw new NotFoundError(error.message, [`Run "kvcloud server token list --data ${shellQuote(this.flags.data)}" to see the tokens and their ids.`])
+          throw new NotFoundError(error.message, [`Run "${commandLine(`server token list --data ${shellQuote(this.flags.data)}`)}" to see the tokens and their ids.`])
         }
         throw error
       }
