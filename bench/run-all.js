@@ -7,9 +7,10 @@ import {fileURLToPath} from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 let failed = false
-for (const script of ['kv-local.js', 'lock-hold.js', 'deploy.js', 'remote-import.js', 'server.js']) {
+for (const script of ['kv-local.js', 'lock-hold.js', 'deploy.js', 'remote-import.js', 'server.js', 'install.ts']) {
   console.log(`\n=== bench/${script}`)
-  const result = spawnSync(process.execPath, [join(here, script), ...process.argv.slice(2)], {stdio: 'inherit'})
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const result = spawnSync(process.execPath, [...loader, join(here, script), ...process.argv.slice(2)], {stdio: 'inherit'})
   if (result.status !== 0) {
     console.log(`bench/${script} exited ${result.status}`)
     failed = true
