@@ -29,6 +29,7 @@ function compareVersions(a: string, b: string): number {
 
 /** `24` or `24.x` matches 24.y.z; an exact version matches itself. */
 function inRange(version: string, range: string): boolean {
+  if (version === range) return true
   const wanted = range.replace(/\.x$/, '').split('.')
   return version.split('.').slice(0, wanted.length).join('.') === wanted.join('.')
 }
@@ -45,7 +46,8 @@ async function resolveVersion(name: string, range: string, cache: string): Promi
   try {
     const {stdout} = await run('npm', ['view', `${name}@${range}`, 'version', '--json'], {timeout: 120_000})
     const listed = JSON.parse(stdout) as string | string[]
-    const versions = (Array.isArray(listed) ? listed : [listed]).filter((version) => /^\d+\.\d+\.\d+$/.test(version))
+    // Releases only, unless the caller asked for one exact version (postject's is a pre-release).
+    const versions = (Array.isArray(listed) ? listed : [listed]).filter((version) => version === range || /^\d+\.\d+\.\d+$/.test(version))
     const newest = versions.sort(compareVersions).at(-1)
     if (newest) return newest
     throw new Error(`the registry lists no release of ${name}@${range}`)
@@ -58,7 +60,7 @@ async function resolveVersion(name: string, range: string, cache: string): Promi
     const reason = lastLine((error as {stderr?: string}).stderr ?? '') || (error as Error).message
     throw new Error(
       `Cannot get ${name}@${range} from the npm registry (${reason}), and ${cache} holds no copy of it. ` +
-        'The install and Spin plugin tests need it: check the network and npm\'s registry setting ("npm config get registry").',
+        'The install test and the Spin plugin build need it: check the network and npm\'s registry setting ("npm config get registry").',
     )
   }
 }
