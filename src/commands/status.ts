@@ -1,5 +1,5 @@
 import {BaseCommand} from '../base-command.js'
-import type {BackendDescription, Limits} from '../lib/backend.js'
+import type {BackendDescription, Limits, SqliteDescription} from '../lib/backend.js'
 import {UserConfig} from '../lib/config.js'
 import {UnavailableError} from '../lib/errors.js'
 import {sameServer} from '../lib/resolve-backend.js'
@@ -10,7 +10,7 @@ import {formatBytes} from '../lib/validation.js'
  * did not, `account` is the one saved at login for that URL (or null) and `problem` says why.
  */
 export type StatusResult = (
-  | {kind: 'local'; home: string; catalog: string}
+  | {kind: 'local'; home: string; catalog: string; sqlite: SqliteDescription}
   | {kind: 'remote'; url: string; account: string | null; server: 'reachable' | 'unreachable'; problem?: string}
 ) & {configFile: string; limits: Limits}
 
@@ -48,6 +48,7 @@ export default class Status extends BaseCommand<typeof Status> {
       this.log('Backend: local')
       this.log(`Data folder: ${description.home}`)
       this.log(`Catalog: ${description.catalog}`)
+      this.log(`SQLite: ${description.sqlite.version}, through ${description.sqlite.binding === 'node:sqlite' ? `node:sqlite (built into Node ${process.versions.node})` : 'better-sqlite3 (this Node has no node:sqlite)'}`)
     } else {
       this.log('Backend: remote')
       this.log(`Server: ${description.url}${description.server === 'reachable' ? '' : ` (${description.server})`}`)

@@ -127,8 +127,14 @@ export interface ImportResult {
 }
 
 export type BackendDescription =
-  | {kind: 'local'; home: string; catalog: string}
+  | {kind: 'local'; home: string; catalog: string; sqlite: SqliteDescription}
   | {kind: 'remote'; url: string; account: string}
+
+/** Which SQLite library the local backend reads its files with, and the SQLite inside it. */
+export interface SqliteDescription {
+  binding: 'node:sqlite' | 'better-sqlite3'
+  version: string
+}
 
 export interface Limits {
   maxKeyBytes: number

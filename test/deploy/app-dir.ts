@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {parse} from 'smol-toml'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
@@ -66,7 +66,7 @@ export function readAsSpin(runtimeConfigFile: string, label: string, key: string
   assert.ok(table, `${runtimeConfigFile} has no [key_value_store.${label}]`)
   assert.equal(table.type, 'spin')
   assert.ok(table.path, 'the table has a path')
-  const db = new Database(resolve(dirname(runtimeConfigFile), table.path), {readonly: true, fileMustExist: true})
+  const db = openSqlite(resolve(dirname(runtimeConfigFile), table.path), {readonly: true, fileMustExist: true})
   try {
     const row = db.prepare('SELECT value FROM spin_key_value WHERE store=? AND key=?').get(label, key) as {value: Buffer} | undefined
     return row?.value.toString('utf8')

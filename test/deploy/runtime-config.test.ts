@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
@@ -186,7 +186,7 @@ describe('runtime config: files and paths', () => {
       await seed.close()
     }
     // The catalog as kvcloud 0.1 left it: schema 1, no runtime_configs table.
-    const catalog = new Database(join(dir, 'catalog.db'))
+    const catalog = openSqlite(join(dir, 'catalog.db'))
     catalog.exec('DROP TABLE runtime_configs; DROP TABLE orphan_files; PRAGMA user_version = 1')
     catalog.close()
     const legacy = join(dir, 'runtime-configs.json')

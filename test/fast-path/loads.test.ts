@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {runCli, repoRoot, tempHome} from '../helpers/cli.js'
 import {cli, writeApp} from '../deploy/app-dir.js'
+import {sqliteBinding} from '../../src/lib/local/sqlite-binding.js'
 
 /** The packages a run of the binary loaded, as report-packages.cjs lists them on stderr. */
 async function loadedPackages(args: string[], home: string, cwd?: string): Promise<string[]> {
@@ -27,15 +28,16 @@ describe('what the fast paths load', function () {
     cleanup()
   })
 
-  it('kv get and a scripted deploy load neither oclif nor unbundled libraries, only the native SQLite binding', async function () {
+  it('kv get and a scripted deploy load neither oclif nor unbundled libraries, only the SQLite addon where Node has no node:sqlite', async function () {
     // The fast paths exist to skip oclif's start-up, and each is one bundled file: anything
     // else loaded from node_modules means a fast path declined or the bundle is not in use.
-    assert.deepEqual(await loadedPackages(['kv', 'get', '-s', 'fast', 'greeting'], home), ['better-sqlite3', 'bindings', 'file-uri-to-path'])
+    const sqlite = sqliteBinding().name === 'better-sqlite3' ? ['better-sqlite3', 'bindings', 'file-uri-to-path'] : []
+    assert.deepEqual(await loadedPackages(['kv', 'get', '-s', 'fast', 'greeting'], home), sqlite)
     const app = join(home, 'app')
     writeApp(app, 'loads', ['cache', 'default'])
     assert.deepEqual(
       await loadedPackages(['deploy', '--link', 'kv:cache=fast', '--link', 'kv:default=fresh'], home, app),
-      ['better-sqlite3', 'bindings', 'file-uri-to-path'],
+      sqlite,
     )
   })
 

@@ -2,6 +2,17 @@ import {strict as assert} from 'node:assert'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createStores, useHome} from './fixtures.js'
+import {sqliteBinding} from '../../src/lib/local/sqlite-binding.js'
+
+/** The SQLite this Node gives kvcloud, asked of a connection of the test's own. */
+function sqliteHere(): {binding: string; version: string} {
+  const db = sqliteBinding().connect(':memory:', {readonly: false, mustExist: false, busyTimeoutMs: 0})
+  try {
+    return {binding: sqliteBinding().name, version: db.prepare<[], string>('SELECT sqlite_version()').pluck().get()!}
+  } finally {
+    db.close()
+  }
+}
 
 describe('status and config (real binary)', function () {
   this.timeout(60_000)
@@ -9,6 +20,7 @@ describe('status and config (real binary)', function () {
 
   it('status says which backend is in use and where', async () => {
     const [text, json] = await Promise.all([kv(['status']), kv(['status', '--json'])])
+    const sqlite = sqliteHere()
     assert.equal(text.exitCode, 0, text.stderr)
     assert.equal(
       text.stdout,
@@ -16,6 +28,7 @@ describe('status and config (real binary)', function () {
         'Backend: local',
         `Data folder: ${home()}`,
         `Catalog: ${join(home(), 'catalog.db')}`,
+        `SQLite: ${sqlite.version}, through ${sqlite.binding === 'node:sqlite' ? `node:sqlite (built into Node ${process.versions.node})` : 'better-sqlite3 (this Node has no node:sqlite)'}`,
         `Config file: ${join(home(), 'config.json')}`,
         'Limits: keys up to 256 bytes, values up to 1 MiB',
         '',
@@ -26,6 +39,7 @@ describe('status and config (real binary)', function () {
       kind: 'local',
       home: home(),
       catalog: join(home(), 'catalog.db'),
+      sqlite,
       configFile: join(home(), 'config.json'),
       limits: {maxKeyBytes: 256, maxValueBytes: 1048576},
     })

@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {collectAll} from '../../src/lib/backend.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
@@ -39,7 +39,7 @@ describe('many writers on one local store', function () {
     await setup.close()
 
     // A Spin-like connection: 5 s busy timeout, short write transactions, over and over.
-    const spin = new Database(path, {timeout: 5000})
+    const spin = openSqlite(path, {timeout: 5000})
     const upsert = spin.prepare('INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT(store, key) DO UPDATE SET value=excluded.value')
     let spinWrites = 0
     let stop = false

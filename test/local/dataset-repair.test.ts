@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import Database from 'better-sqlite3'
+import {openSqlite, type Db} from '../helpers/sqlite.js'
 import {collectAll, type Pair} from '../../src/lib/backend.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {compareKeys} from '../../src/lib/local/store-file.js'
@@ -32,8 +32,8 @@ describe('a store file kept true to the catalog, and read in SQLite\'s key order
   })
 
   for (const [what, breakIt] of [
-    ['a link whose file commit a crash cut off (its label still filling)', (db: Database.Database) => db.exec("UPDATE kvcloud_namespace SET source = 0 WHERE name = 'cache'")],
-    ['a kvcloud 0.1 store that was empty, so its label was never registered', (db: Database.Database) => db.exec("DELETE FROM kvcloud_namespace WHERE name = 'cache'")],
+    ['a link whose file commit a crash cut off (its label still filling)', (db: Db) => db.exec("UPDATE kvcloud_namespace SET source = 0 WHERE name = 'cache'")],
+    ['a kvcloud 0.1 store that was empty, so its label was never registered', (db: Db) => db.exec("DELETE FROM kvcloud_namespace WHERE name = 'cache'")],
   ] as const) {
     it(`adopts ${what}: what Spin wrote under it joins the store, and later writes replicate`, async function () {
       await backend.createStore('held')
@@ -41,7 +41,7 @@ describe('a store file kept true to the catalog, and read in SQLite\'s key order
       await backend.deploy({app: app('web', ['cache']), links: [{label: 'cache', store: 'held', create: false}]})
       const file = backend.storeFilePath('held')
       await backend.close()
-      const spin = new Database(file, {timeout: 5000})
+      const spin = openSqlite(file, {timeout: 5000})
       try {
         breakIt(spin)
         // Spin writes while the label is adrift: the write lands under its label only.
@@ -73,7 +73,7 @@ describe('a store file kept true to the catalog, and read in SQLite\'s key order
     await backend.close()
     // An import committed but not yet published, as a kill right after its commit leaves it
     // (the owner is a pid that is alive, so nothing publishes it while we read).
-    const db = new Database(file)
+    const db = openSqlite(file)
     try {
       db.prepare('INSERT INTO kvcloud_import (id, owner, committed) VALUES (?, ?, 1)').run('frozen', process.pid)
       const stage = db.prepare('INSERT INTO kvcloud_pending (import, key, value) VALUES (?, ?, ?)')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {collectAll} from '../../src/lib/backend.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
@@ -12,7 +12,7 @@ const app = (name: string, labels: string[]) => ({name, components: [{id: 'web',
 
 /** Reads a key with Spin's SQL under a label, on a connection of its own. */
 function spinGet(file: string, label: string, key: string): Buffer | undefined {
-  const db = new Database(file, {readonly: true, timeout: 5000})
+  const db = openSqlite(file, {readonly: true, timeout: 5000})
   try {
     return (db.prepare(SPIN_GET).get(bind(label, key)) as {value: Buffer} | undefined)?.value
   } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite, type Db} from '../helpers/sqlite.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 
@@ -11,7 +11,7 @@ import {bind, SPIN_DELETE, SPIN_GET, SPIN_KEYS, SPIN_SET} from '../spin/spin-sql
 describe('local store files in Spin\'s format', function () {
   let home: string
   let backend: LocalBackend
-  let spin: Database.Database
+  let spin: Db
 
   beforeEach(async function () {
     home = mkdtempSync(join(tmpdir(), 'kvcloud-spin-'))
@@ -21,7 +21,7 @@ describe('local store files in Spin\'s format', function () {
       app: {name: 'ab', components: [{id: 'c', keyValueStores: ['promptstore'], sqliteDatabases: []}]},
       links: [{label: 'promptstore', store: 'case-a', create: false}],
     })
-    spin = new Database(backend.storeFilePath('case-a'), {timeout: 5000})
+    spin = openSqlite(backend.storeFilePath('case-a'), {timeout: 5000})
   })
 
   afterEach(async function () {
@@ -44,7 +44,7 @@ describe('local store files in Spin\'s format', function () {
     const binary = Buffer.from([0, 1, 2, 250, 255])
     await backend.setValues({store: 'case-a'}, [{key: 'prompt', value: Buffer.from('Be brief.')}, {key: 'bin', value: binary}])
     const row = spin.prepare("SELECT typeof(key) AS k, typeof(value) AS v, store FROM spin_key_value WHERE key = ? AND store = 'promptstore'").get('prompt') as {k: string; v: string; store: string}
-    assert.deepEqual(row, {k: 'text', v: 'blob', store: 'promptstore'})
+    assert.deepEqual({...row}, {k: 'text', v: 'blob', store: 'promptstore'})
     assert.equal((spin.prepare(SPIN_GET).get(bind('promptstore', 'prompt')) as {value: Buffer}).value.toString(), 'Be brief.')
     assert.deepEqual((spin.prepare(SPIN_GET).get(bind('promptstore', 'bin')) as {value: Buffer}).value, binary)
     // Even an empty value is a BLOB, never NULL or TEXT.
@@ -93,9 +93,9 @@ describe('local store files in Spin\'s format', function () {
       app: {name: 'late', components: [{id: 'c', keyValueStores: ['cache'], sqliteDatabases: []}]},
       links: [{label: 'cache', store: 'fresh', create: false}],
     })
-    const file = new Database(backend.storeFilePath('fresh'))
+    const file = openSqlite(backend.storeFilePath('fresh'))
     try {
-      assert.deepEqual(file.prepare('SELECT DISTINCT store FROM spin_key_value ORDER BY store').all(), [{store: 'cache'}, {store: 'kvcloud:data'}])
+      assert.deepEqual(file.prepare<[], string>('SELECT DISTINCT store FROM spin_key_value ORDER BY store').pluck().all(), ['cache', 'kvcloud:data'])
       assert.equal((file.prepare(SPIN_GET).get(bind('cache', 'seed')) as {value: Buffer}).value.toString(), 'x')
     } finally {
       file.close()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {collectAll} from '../../src/lib/backend.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
@@ -19,7 +19,7 @@ describe('eight kvcloud processes writing one local store beside a running Spin'
       await probe.close()
 
       // Spin's connection: no pragmas, 5 s busy timeout, short write transactions in a loop.
-      const spin = new Database(path, {timeout: 5000})
+      const spin = openSqlite(path, {timeout: 5000})
       const upsert = spin.prepare('INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?) ON CONFLICT(store, key) DO UPDATE SET value=excluded.value')
       let spinTransactions = 0
       let spinError: unknown

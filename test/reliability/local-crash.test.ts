@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {binPath, runCli, tempHome} from '../helpers/cli.js'
@@ -61,7 +61,7 @@ describe('a local kv import killed with SIGKILL', function () {
         assert.equal(Buffer.from(await backend.getValue({store: 'victim'}, 'before')).toString(), 'kept')
         await backend.close()
 
-        const db = new Database(path, {readonly: true})
+        const db = openSqlite(path, {readonly: true})
         const count = (db.prepare("SELECT count(*) AS n FROM spin_key_value WHERE key LIKE 'crash-%'").get() as {n: number}).n
         const integrity = db.pragma('integrity_check', {simple: true})
         db.close()

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {binPath, runCli, tempHome} from '../helpers/cli.js'
 import {writeApp} from '../deploy/app-dir.js'
 
@@ -102,7 +102,7 @@ describe('what a killed kvcloud leaves behind, the next command cleans up', func
         if (statSync(path).isFile()) assert.equal(modeOf(path), 0o600, `${name} is ${modeOf(path).toString(8)}`)
       }
       for (const name of readdirSync(join(nested, 'stores'))) assert.equal(modeOf(join(nested, 'stores', name)), 0o600, name)
-      const db = new Database(join(nested, 'stores', storeFiles(nested)[0]!), {readonly: true})
+      const db = openSqlite(join(nested, 'stores', storeFiles(nested)[0]!), {readonly: true})
       db.close()
     } finally {
       cleanup()

@@ -1,5 +1,5 @@
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
 import {LocalBackend} from '../../src/lib/local/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
@@ -21,7 +21,7 @@ export function createToken(dataDir: string, account: string): {id: string; toke
  * restarted server would: a hot journal left by a kill is rolled back first.
  */
 export function integrityCheck(path: string): string {
-  const db = new Database(path, {fileMustExist: true})
+  const db = openSqlite(path, {fileMustExist: true})
   try {
     return (db.pragma('integrity_check') as Array<{integrity_check: string}>).map((row) => row.integrity_check).join('; ')
   } finally {
@@ -43,7 +43,7 @@ export async function accountFiles(accountHome: string, store: string): Promise<
 
 /** Rows of the store file whose key starts with the prefix, counted by SQLite directly. */
 export function countKeys(storeFile: string, prefix: string): number {
-  const db = new Database(storeFile, {readonly: true, fileMustExist: true})
+  const db = openSqlite(storeFile, {readonly: true, fileMustExist: true})
   try {
     return (db.prepare('SELECT count(*) AS n FROM spin_key_value WHERE key >= ? AND key < ?').get(prefix, prefix + '\uffff') as {n: number}).n
   } finally {

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 import {KvError} from '../../src/lib/errors.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
 
@@ -49,7 +49,7 @@ describe('server accounts and tokens (server.db)', function () {
     })()
     assert.equal(fileBytes.includes(token), false)
     assert.equal(walBytes.includes(token), false)
-    const db = new Database(join(dataDir, 'server.db'), {readonly: true})
+    const db = openSqlite(join(dataDir, 'server.db'), {readonly: true})
     const row = db.prepare('SELECT hash FROM tokens WHERE id = ?').get(id) as {hash: Buffer}
     db.close()
     assert.deepEqual(row.hash, createHash('sha256').update(token).digest())

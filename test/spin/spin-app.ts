@@ -9,7 +9,7 @@
 // goes on setting PREFIX-N.. until that file exists. Prints one JSON line: what it did, the
 // longest any one statement waited, and every failure.
 import {existsSync} from 'node:fs'
-import Database from 'better-sqlite3'
+import {openSqlite} from '../helpers/sqlite.js'
 
 import {bind, SPIN_DELETE, SPIN_GET, SPIN_SET} from './spin-sql.js'
 
@@ -17,7 +17,7 @@ interface Plan {sets?: number; prefix?: string; deletes?: number; increments?: n
 
 const [file, label, planText] = process.argv.slice(2)
 const plan = JSON.parse(planText ?? '{}') as Plan
-const db = new Database(file!, {timeout: 5000, fileMustExist: true})
+const db = openSqlite(file!, {timeout: 5000, fileMustExist: true})
 db.exec('CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))')
 const get = db.prepare(SPIN_GET)
 const set = db.prepare(SPIN_SET)

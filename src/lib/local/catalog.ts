@@ -2,9 +2,9 @@ import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {UnavailableError} from '../errors.js'
 import {readLegacyRuntimeConfigs} from './legacy-runtime-configs.js'
-import type {ComponentInfo} from '../backend.js'
-import type {Statement} from 'better-sqlite3'
-import {damagedFileError, openDatabase, writeTransaction, type Db} from './sqlite.js'
+import type {ComponentInfo, SqliteDescription} from '../backend.js'
+import {damagedFileError, openDatabase, writeTransaction, type Db, type Statement} from './sqlite.js'
+import {sqliteBinding} from './sqlite-binding.js'
 
 const WHAT = 'kvcloud catalog'
 
@@ -113,6 +113,10 @@ export class Catalog {
     if (this.options.exclusive) return this.ownWrites
     // Both parts only grow, so their sum changes whenever either does.
     return this.dataVersion.get()! + this.ownWrites
+  }
+
+  sqlite(): SqliteDescription {
+    return {binding: sqliteBinding().name, version: this.db.prepare<[], string>('SELECT sqlite_version()').pluck().get()!}
   }
 
   private migrate(): void {

@@ -92,7 +92,7 @@ export class LocalBackend implements Backend {
   }
 
   async describe(): Promise<BackendDescription> {
-    return {kind: 'local', home: this.home, catalog: this.catalog.path}
+    return {kind: 'local', home: this.home, catalog: this.catalog.path, sqlite: this.catalog.sqlite()}
   }
 
   /** The Spin-format file behind a store, for runtime config files (local backend only). */

@@ -1,8 +1,8 @@
 import {closeSync, openSync} from 'node:fs'
-import Database from 'better-sqlite3'
 import {UnavailableError} from '../errors.js'
+import {sqliteBinding, type Db} from './sqlite-binding.js'
 
-export type Db = Database.Database
+export type {Db, Statement} from './sqlite-binding.js'
 
 /** How long kvcloud waits on a file another process (kvcloud or `spin up`) holds locked. */
 const BUSY_TIMEOUT_MS = 30_000
@@ -17,6 +17,8 @@ export interface OpenOptions {
   exclusive?: boolean
   /** Open for reading only (an export's snapshot connection). */
   readonly?: boolean
+  /** 0 for a lock that is either free now or held by someone else for good (the server's data-folder lock). */
+  busyTimeoutMs?: number
 }
 
 /**
@@ -24,11 +26,17 @@ export interface OpenOptions {
  * locking failures into one message that names the file and what to do.
  */
 export function openDatabase(path: string, what: string, options: OpenOptions): Db {
+  // Outside the try: a missing binding is not the file's fault.
+  const binding = sqliteBinding()
   let db: Db | undefined
   try {
     // Private from the first byte: SQLite gives its -wal, -shm and -journal files the same mode.
     if (options.create && !options.readonly) createPrivateFile(path)
-    db = new Database(path, {fileMustExist: !options.create || options.readonly === true, readonly: options.readonly === true, timeout: BUSY_TIMEOUT_MS})
+    db = binding.connect(path, {
+      mustExist: !options.create || options.readonly === true,
+      readonly: options.readonly === true,
+      busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS,
+    })
     // Before the first read: a WAL file opened this way keeps its index in memory, not in -shm.
     if (options.exclusive) db.pragma('locking_mode = EXCLUSIVE')
     // Touch the schema so a damaged or foreign file fails here, not halfway through a change.
@@ -68,6 +76,15 @@ export function damagedFileError(path: string, what: string, error: unknown): Un
   }
   return new UnavailableError(`The ${what} ${path} could not be used: ${message}`)
 }
+
+/**
+ * A TEXT column read as its UTF-8 bytes (`SELECT ${asBytes('key')}`), to be decoded by textOf:
+ * node:sqlite before Node 24.16 ends a TEXT value at its first NUL character, and a key that
+ * Spin or a user wrote may hold one.
+ */
+export const asBytes = (column: string): string => `CAST(${column} AS BLOB) AS ${column}`
+
+export const textOf = (bytes: Buffer): string => bytes.toString('utf8')
 
 /**
  * Runs `work` in a write transaction taken at once (BEGIN IMMEDIATE), so two writers never

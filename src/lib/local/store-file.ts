@@ -3,8 +3,7 @@ import {rmSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
-import type {Statement} from 'better-sqlite3'
-import {damagedFileError, openDatabase, writeTransaction, type Db, type OpenOptions} from './sqlite.js'
+import {asBytes, damagedFileError, openDatabase, textOf, writeTransaction, type Db, type OpenOptions, type Statement} from './sqlite.js'
 import {isAlive} from './process-alive.js'
 
 const WHAT = 'store file'
@@ -334,8 +333,8 @@ export class StoreFile {
       }))
     }
     let after = ''
-    const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
-      'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+    const page = this.db.prepare<[string, string, number], KeyBytesRow>(
+      `SELECT ${asBytes('key')}, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?`,
     )
     await inSteps(this.linked, (limit) => this.write(() => {
       if (state.get(label) === undefined) throw new NamespaceGoneError(label)
@@ -355,8 +354,8 @@ export class StoreFile {
   async adoptNamespace(label: string): Promise<void> {
     this.write(() => this.db.prepare('INSERT INTO kvcloud_namespace (name, source) VALUES (?, 0) ON CONFLICT DO NOTHING').run(label))
     let after = ''
-    const page = this.db.prepare<[string, string, number], {key: string; value: Buffer}>(
-      'SELECT key, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+    const page = this.db.prepare<[string, string, number], KeyBytesRow>(
+      `SELECT ${asBytes('key')}, value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?`,
     )
     await inSteps(this.linked, (limit) => this.write(() => {
       const {rows, more} = takePage(page.iterate(label, after, limit), limit)
@@ -502,8 +501,8 @@ export class StoreFile {
 
   /** Copies a committed import into the store in short steps; the triggers take it to every label. */
   private async publish(id: string): Promise<void> {
-    const page = this.db.prepare<[string, number], {key: string; value: Buffer}>(
-      'SELECT key, value FROM kvcloud_pending WHERE import = ? ORDER BY key LIMIT ?',
+    const page = this.db.prepare<[string, number], KeyBytesRow>(
+      `SELECT ${asBytes('key')}, value FROM kvcloud_pending WHERE import = ? ORDER BY key LIMIT ?`,
     )
     await inSteps(this.linked, (limit) => this.write(() => {
       if (!this.db.open) return 0
@@ -682,11 +681,19 @@ export class StoreSnapshot {
  * Up to `limit` rows of a page, and fewer when they pass MAX_STEP_BYTES (1 MiB values would
  * otherwise put a whole step's rows in memory at once); `more` when it stopped before the end.
  */
-function takePage(rows: IterableIterator<{key: string; value: Buffer}>, limit: number): {rows: Pair[]; more: boolean} {
+/** A pair as SQLite hands it over when its key is read with asBytes('key'). */
+interface KeyBytesRow {
+  key: Buffer
+  value: Buffer
+}
+
+const pairOf = (row: KeyBytesRow): Pair => ({key: textOf(row.key), value: row.value})
+
+function takePage(rows: IterableIterator<KeyBytesRow>, limit: number): {rows: Pair[]; more: boolean} {
   const taken: Pair[] = []
   let bytes = 0
   for (const row of rows) {
-    taken.push(row)
+    taken.push(pairOf(row))
     bytes += row.key.length + row.value.byteLength
     if (taken.length >= limit || bytes >= MAX_STEP_BYTES) {
       // Closes the statement, so the step can write.
@@ -714,12 +721,12 @@ function readKeys(db: Db, options: {prefix?: string; after?: string; limit: numb
   const end = prefix ? prefixUpperBound(prefix) : undefined
   const bounds = `key ${inclusive ? '>=' : '>'} ?${end === undefined ? '' : ' AND key < ?'}`
   const params: unknown[] = [start ?? '', ...(end === undefined ? [] : [end]), limit]
-  const own = db.prepare(`SELECT key FROM spin_key_value WHERE store = ? AND ${bounds} ORDER BY key LIMIT ?`).pluck().all(DATA_NAMESPACE, ...params) as string[]
+  const own = (db.prepare(`SELECT ${asBytes('key')} FROM spin_key_value WHERE store = ? AND ${bounds} ORDER BY key LIMIT ?`).pluck().all(DATA_NAMESPACE, ...params) as Buffer[]).map(textOf)
   let keys = own
   if (hasPending(db)) {
-    const pending = db.prepare(
-      `SELECT key FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND ${bounds} ORDER BY key LIMIT ?`,
-    ).pluck().all(...params) as string[]
+    const pending = (db.prepare(
+      `SELECT ${asBytes('key')} FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND ${bounds} ORDER BY key LIMIT ?`,
+    ).pluck().all(...params) as Buffer[]).map(textOf)
     keys = mergeSorted(own, pending, (key) => key).slice(0, limit)
   }
   // Without an upper bound (a prefix ending in U+10FFFF), the range scan can run past the prefix.
@@ -728,13 +735,13 @@ function readKeys(db: Db, options: {prefix?: string; after?: string; limit: numb
 
 function readPairs(db: Db, after: string, exclusive: boolean, limit: number): Pair[] {
   const op = exclusive ? '>' : '>='
-  const own = takePage(db.prepare<[string, string, number], {key: string; value: Buffer}>(
-    `SELECT key, value FROM spin_key_value WHERE store = ? AND key ${op} ? ORDER BY key LIMIT ?`,
+  const own = takePage(db.prepare<[string, string, number], KeyBytesRow>(
+    `SELECT ${asBytes('key')}, value FROM spin_key_value WHERE store = ? AND key ${op} ? ORDER BY key LIMIT ?`,
   ).iterate(DATA_NAMESPACE, after, limit), limit).rows
   if (!hasPending(db)) return own
-  const pending = db.prepare<[string, number], {key: string; value: Buffer}>(
-    `SELECT key, value FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND key ${op} ? ORDER BY key LIMIT ?`,
-  ).all(after, limit)
+  const pending = db.prepare<[string, number], KeyBytesRow>(
+    `SELECT ${asBytes('key')}, value FROM kvcloud_pending WHERE import IN (SELECT id FROM kvcloud_import WHERE committed) AND key ${op} ? ORDER BY key LIMIT ?`,
+  ).all(after, limit).map(pairOf)
   const merged = mergeSorted(pending, own, (pair) => pair.key).slice(0, limit)
   // A page of own rows cut short by size ends at its last key: pending keys past it come next time.
   const last = own.length > 0 && own.length < limit ? own.at(-1)!.key : undefined

@@ -1,7 +1,6 @@
 import {join} from 'node:path'
-import Database from 'better-sqlite3'
 import {UnavailableError} from '../errors.js'
-import type {Db} from '../local/sqlite.js'
+import {sqliteBinding, type Db} from '../local/sqlite-binding.js'
 
 /**
  * Makes one server the only user of its data folder, for as long as it runs: it holds an
@@ -17,7 +16,7 @@ export class DataFolderLock {
     const path = join(dataDir, 'server.lock')
     let db: Db | undefined
     try {
-      db = new Database(path, {timeout: 0})
+      db = sqliteBinding().connect(path, {readonly: false, mustExist: false, busyTimeoutMs: 0})
       // The file holds nothing worth a journal on disk, so no server.lock-journal lies beside it.
       db.pragma('journal_mode = MEMORY')
       db.pragma('locking_mode = EXCLUSIVE')

@@ -1,7 +1,7 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import {openDatabase} from '../local/sqlite.js'
+import {asBytes, openDatabase, textOf} from '../local/sqlite.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 const PAGE = 5000
@@ -43,20 +43,20 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
     db.close()
     throw error
   }
-  const page = db.prepare<[string, string, number], {key: string; value: Buffer | string}>(
-    'SELECT key, CAST(value AS BLOB) AS value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?',
+  const page = db.prepare<[string, string, number], {key: Buffer; value: Buffer}>(
+    `SELECT ${asBytes('key')}, CAST(value AS BLOB) AS value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?`,
   )
   return (async function* () {
     try {
       let after = ''
       for (;;) {
         const rows = page.all(label, after, PAGE)
-        if (rows.length > 0) yield rows.map((row) => ({key: row.key, value: Buffer.from(row.value)}))
+        if (rows.length > 0) yield rows.map((row) => ({key: textOf(row.key), value: row.value}))
         if (rows.length < PAGE) return
-        after = rows.at(-1)!.key
+        after = textOf(rows.at(-1)!.key)
       }
     } finally {
-      if (db.inTransaction) db.exec('COMMIT')
+      // Closing ends the read transaction; nothing was written in it.
       db.close()
     }
   })()
