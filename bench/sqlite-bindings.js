@@ -5,7 +5,7 @@
 //   and the same two on the machine's Node 20 with better-sqlite3, as users of 0.1 had them.
 // No target may regress on the binding a user gets (node:sqlite on 22+) beyond noise.
 // Usage: node bench/sqlite-bindings.js [--rounds N] [--node 24]
-// Run from Node 20, it fetches the Node it measures (scripts/fetch-node.mjs) and builds
+// Run from Node 20, it fetches the Node it measures (scripts/registry-tools.ts) and builds
 // better-sqlite3 for it once (a few minutes; cached beside that Node).
 import {execFileSync, spawnSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -16,8 +16,8 @@ import {benchEnv, fmtMs, fmtRatio, interleaved, kvcloudBin, repoRoot, report, te
 const {values: options} = parseArgs({options: {rounds: {type: 'string', default: '21'}, node: {type: 'string', default: '24'}}})
 const rounds = Number(options.rounds)
 
-const nodeBin = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'fetch-node.mjs'), options.node], {encoding: 'utf8'}).trim()
-const node = join(nodeBin, 'node')
+const node = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'registry-tools.ts'), 'node', options.node], {encoding: 'utf8'}).trim()
+const nodeBin = dirname(node)
 const nodeVersion = execFileSync(node, ['--version'], {encoding: 'utf8'}).trim()
 const todayNode = process.execPath
 const todayVersion = process.version

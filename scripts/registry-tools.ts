@@ -4,9 +4,9 @@
 // user's registry settings (.npmrc, a mirror) apply. Each version is unpacked once into a cache
 // folder and reused by later runs:
 //   $KVCLOUD_TOOLS_CACHE, or $XDG_CACHE_HOME/kvcloud-tools, or ~/.cache/kvcloud-tools
-// Command line (for .ci/run and by hand), prints the path:
-//   npx tsx scripts/registry-tools.ts node 24 [linux-x64]    -> .../bin/node
-//   npx tsx scripts/registry-tools.ts npm 12                 -> .../bin/npm-cli.js
+// Command line (for .ci/run, the benches and by hand), prints the path:
+//   node --import tsx scripts/registry-tools.ts node 24 [linux-x64]   -> .../bin/node
+//   node --import tsx scripts/registry-tools.ts npm 12                -> .../bin/npm-cli.js
 import {execFile} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync} from 'node:fs'
 import {homedir} from 'node:os'
@@ -99,10 +99,19 @@ export async function registryPackage(name: string, range: string, env: NodeJS.P
   return {dir: join(target, 'package'), version}
 }
 
+/** This machine as the registry's node-<platform> packages name it (linux-x64, darwin-arm64, win-x64, ...). */
+export function hostPlatform(): string {
+  const os = {linux: 'linux', darwin: 'darwin', win32: 'win'}[process.platform as string]
+  const arch = {x64: 'x64', arm64: 'arm64'}[process.arch as string]
+  if (!os || !arch) throw new Error(`The npm registry has no Node package for ${process.platform}-${process.arch}.`)
+  return `${os}-${arch}`
+}
+
 /** The `node` binary of Node `major` (22, 24, or an exact version) for a platform, as `node-<platform>` names it. */
-export async function registryNode(major: string, platform = 'linux-x64', env?: NodeJS.ProcessEnv): Promise<{node: string; version: string; dir: string}> {
+export async function registryNode(major: string, platform = hostPlatform(), env?: NodeJS.ProcessEnv): Promise<{node: string; version: string; dir: string}> {
   const {dir, version} = await registryPackage(`node-${platform}`, major, env)
-  const node = join(dir, 'bin', platform.startsWith('win-') ? 'node.exe' : 'node')
+  // The Windows package has node.exe at its root, the others bin/node.
+  const node = platform.startsWith('win-') ? join(dir, 'node.exe') : join(dir, 'bin', 'node')
   if (!existsSync(node)) throw new Error(`node-${platform}@${version} from the registry has no ${node}`)
   return {node, version, dir}
 }
@@ -117,7 +126,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [what, range, platform] = process.argv.slice(2)
   const found = what === 'node' && range ? (await registryNode(range, platform)).node : what === 'npm' && range ? (await registryNpm(range)).npmCli : undefined
   if (!found) {
-    process.stderr.write('Usage: tsx scripts/registry-tools.ts node MAJOR [PLATFORM] | npm RANGE\n')
+    process.stderr.write('Usage: node --import tsx scripts/registry-tools.ts node MAJOR [PLATFORM] | npm RANGE\n')
     process.exitCode = 2
   } else {
     process.stdout.write(found + '\n')
