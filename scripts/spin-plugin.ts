@@ -94,10 +94,10 @@ async function stageApp(work: string): Promise<string> {
   await run('tar', ['-xzf', tarball, '-C', work])
   const app = join(work, 'package')
   copyFileSync(join(repoRoot, 'package-lock.json'), join(app, 'package-lock.json'))
-  // Scripts off and optional dependencies out: Node 24 has node:sqlite, and better-sqlite3's
-  // native build is for Node 20 only.
+  // Scripts off and optional dependencies out: Node 24 has node:sqlite, and better-sqlite3 (the
+  // one optional dependency) is for Node 20.
   await run('npm', ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'], {cwd: app, env: envForNode(process.execPath), maxBuffer: 16 * 1024 * 1024})
-  rmSync(join(app, 'node_modules', 'better-sqlite3'), {recursive: true, force: true})
+  if (existsSync(join(app, 'node_modules', 'better-sqlite3'))) throw new Error('better-sqlite3 was installed into the plugin\'s app: is it still an optional dependency?')
   return app
 }
 

@@ -13,6 +13,7 @@ const run = promisify(execFile)
 // As issue 12's users install: `npm pack`, then `npm install -g --ignore-scripts` of the tarball
 // with npm 12 (the current release) on Node 22 and on Node 24, the two LTS lines, both from the
 // npm registry (scripts/registry-tools.ts; no network and no cached copy fails the test, saying so).
+// better-sqlite3 is installed (an optional dependency) but never built: Node 22 and 24 use node:sqlite.
 describe('npm install -g --ignore-scripts of the packed tarball', function () {
   this.timeout(600_000)
   const root = mkdtempSync(join(tmpdir(), 'kvcloud-install-'))
@@ -46,6 +47,19 @@ describe('npm install -g --ignore-scripts of the packed tarball', function () {
       it('--version names kvcloud and the Node it runs on', async () => {
         const {stdout} = await kvcloud(['--version'])
         assert.match(stdout, new RegExp(`^kvcloud/0\\.\\d+\\.\\d+ linux-x64 node-v${nodeVersion.replaceAll('.', '\\.')}\\n$`))
+      })
+
+      it('creates a store, sets and gets a key through node:sqlite, with nothing on stderr (no native build needed)', async () => {
+        const created = await kvcloud(['kv', 'create', 'greetings'])
+        assert.deepEqual([created.stdout, created.stderr], ['Key value store "greetings" created\n', ''])
+        const set = await kvcloud(['kv', 'set', '-s', 'greetings', 'hello=world', 'empty='])
+        assert.deepEqual([set.stdout, set.stderr], ['', ''])
+        const got = await kvcloud(['kv', 'get', '-s', 'greetings', 'hello'])
+        assert.deepEqual([got.stdout, got.stderr], ['world', ''])
+        const keys = await kvcloud(['kv', 'keys', '-s', 'greetings'])
+        assert.deepEqual([keys.stdout, keys.stderr], ['empty\nhello\n', ''])
+        const status = await kvcloud(['status'])
+        assert.match(status.stdout, new RegExp(`^SQLite: .*through node:sqlite \\(built into Node ${nodeVersion.replaceAll('.', '\\.')}\\)$`, 'm'))
       })
 
       it('--help lists the topics', async () => {

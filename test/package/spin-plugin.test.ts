@@ -20,7 +20,8 @@ interface Result {
 
 // The Spin plugin as a user's machine gets it: the linux-amd64 tarball unpacked as Spin unpacks it
 // (crates/plugins/src/store.rs: the tarball's files into the plugin's folder), run with no Node
-// anywhere on PATH and a fresh home. The manifest is checked against what Spin reads
+// anywhere on PATH and a fresh home (nothing in the executable needs one: no better-sqlite3, no
+// child Node). The manifest is checked against what Spin reads
 // (crates/plugins/src/manifest.rs, Spin 4.1's source).
 describe('the Spin plugin (npm run package:spin-plugin)', function () {
   this.timeout(600_000)
@@ -91,7 +92,22 @@ describe('the Spin plugin (npm run package:spin-plugin)', function () {
     assert.equal(result.exitCode, 0)
   })
 
+  it('keeps stores with no Node on PATH: create, set, get, through node:sqlite', async () => {
+    const home = mkdtempSync(join(root, 'home-'))
+    const created = await plugin(['kv', 'create', 'greetings'], {HOME: home})
+    assert.deepEqual([created.stdout, created.stderr, created.exitCode], ['Key value store "greetings" created\n', '', 0])
+    const set = await plugin(['kv', 'set', '-s', 'greetings', 'hello=world'], {HOME: home})
+    assert.deepEqual([set.stderr, set.exitCode], ['', 0])
+    const got = await plugin(['kv', 'get', '-s', 'greetings', 'hello'], {HOME: home})
+    assert.deepEqual([got.stdout, got.stderr, got.exitCode], ['world', '', 0])
+    const status = await plugin(['status'], {HOME: home})
+    assert.match(status.stdout, new RegExp(`^SQLite: .*through node:sqlite \\(built into Node ${built.nodeVersion.replaceAll('.', '\\.')}\\)$`, 'm'))
+  })
+
   it('says "spin kvcloud" in help and hints when Spin runs it, "kvcloud" when not', async () => {
+    const missing = await plugin(['kv', 'keys', '-s', 'missing'], {SPIN_BIN_PATH: '/usr/local/bin/spin'})
+    assert.equal(missing.exitCode, 3)
+    assert.match(missing.stderr, /^Run "spin kvcloud kv list" to see your stores\.$/m)
     const inSpin = await plugin(['kv', 'lst'], {SPIN_BIN_PATH: '/usr/local/bin/spin'})
     assert.equal(inSpin.exitCode, 2)
     assert.match(inSpin.stderr, /^Did you mean "spin kvcloud kv list"\?$/m)
