@@ -122,6 +122,20 @@ describe('README snippets, run as written on a fresh KVCLOUD_HOME', function () 
       ['npm ci', {skip: 'installs and builds this checkout, which the running suite is using; the suite runs on its result'}],
       ['npm test', {skip: 'this test is part of npm test; running it here would run the suite inside itself'}],
       [
+        'npm pack                                           # kvcloud-0.1.0.tgz; the build runs first (prepare)',
+        {skip: 'rebuilds the dist/ the running suite uses; test/package/install.test.ts packs the build as it is'},
+      ],
+      [
+        'npm install -g ./kvcloud-0.1.0.tgz                 # then: kvcloud --help',
+        {skip: 'would change this machine\'s global npm prefix; test/package/install.test.ts installs the tarball so, into a prefix of its own, with npm 12 on Node 22 and 24'},
+      ],
+      [
+        'npm run package:spin-plugin                        # about a minute; --base-url URL for published tarballs',
+        {skip: 'takes a minute and rebuilds dist/; test/package/spin-plugin.test.ts builds the plugin into a folder of its own and runs it'},
+      ],
+      ['spin plugins install --file dist/spin-plugin/kvcloud.json', {skip: 'needs a Spin binary, which this machine need not have; test/package/spin-plugin.test.ts checks the manifest against what Spin reads'}],
+      ['spin kvcloud kv list', {skip: 'needs Spin; test/package/spin-plugin.test.ts runs the plugin\'s executable as Spin does, SPIN_BIN_PATH set'}],
+      [
         'kvcloud kv get -s prompts logo > logo-copy.png        # raw bytes, no newline added',
         {after: () => assert.deepEqual(readFileSync(join(project, 'logo-copy.png')), logo)},
       ],
