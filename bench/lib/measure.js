@@ -19,6 +19,11 @@ export function benchEnv(home, extra = {}) {
   delete env.KVCLOUD_URL
   delete env.KVCLOUD_TOKEN
   delete env.FORCE_COLOR
+  // Every bench talks to loopback: a proxy set on the machine would measure the proxy.
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
+    if (!(name in extra)) delete env[name]
+    if (!(name.toLowerCase() in extra)) delete env[name.toLowerCase()]
+  }
   return env
 }
 
