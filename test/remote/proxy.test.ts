@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {join} from 'node:path'
 import {createProxy} from 'proxy'
 import {proxyFromEnv} from '../../src/lib/remote/proxy.js'
-import {runCli, tempHome} from '../helpers/cli.js'
-import {createToken} from '../reliability/server-helpers.js'
-import {startServerProcess, type ServerProcess} from './server-process.js'
+import {runCli} from '../helpers/cli.js'
+import {useServerAndUser} from './server-process.js'
 
 // Issue 12: behind a proxy. A real forward proxy on loopback (TooTallNate's `proxy`, what Squid
 // does for CONNECT and plain requests), a real kvcloud server, the real binary. The proxy records
@@ -27,20 +25,12 @@ async function closedPort(): Promise<number> {
 
 describe('behind a proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY', function () {
   this.timeout(60_000)
-  let admin: ReturnType<typeof tempHome>
-  let user: ReturnType<typeof tempHome>
-  let server: ServerProcess
+  const remote = useServerAndUser('kvcloud-proxy')
   let proxy: Server
   let proxyUrl: string
-  let token: string
   const seen: string[] = []
 
   before(async function () {
-    admin = tempHome('kvcloud-proxy-admin-')
-    user = tempHome('kvcloud-proxy-user-')
-    const dataDir = join(admin.home, 'data')
-    server = await startServerProcess(['--port', '0', '--data', dataDir, '--log-level', 'warn'], {home: admin.home})
-    token = createToken(dataDir, 'team').token
     proxy = createProxy(createServer())
     proxy.on('connect', (request: {url: string}) => seen.push(`CONNECT ${request.url}`))
     proxy.on('request', (request: {method: string; url: string}) => seen.push(`${request.method} ${request.url}`))
@@ -54,16 +44,14 @@ describe('behind a proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY', function () {
   after(async function () {
     proxy?.closeAllConnections()
     await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)))
-    await server?.stop('SIGKILL')
-    admin?.cleanup()
-    user?.cleanup()
   })
 
-  const kv = (args: string[], env: NodeJS.ProcessEnv, input?: string) => runCli(args, {home: user.home, env, input})
-  const serverHost = () => new URL(server.url).host
+  const kv = (args: string[], env: NodeJS.ProcessEnv, input?: string) => runCli(args, {home: remote().userHome, env, input})
+  const serverHost = () => new URL(remote().server.url).host
 
   it('logs in, writes, imports and reads through the proxy named by HTTP_PROXY: the proxy saw each process connect', async function () {
     const env = {HTTP_PROXY: proxyUrl}
+    const {server, token} = remote()
     const login = await kv(['login', '--url', server.url, '--token', token], env)
     assert.equal(login.exitCode, 0, login.stderr)
     assert.deepEqual(seen, [`CONNECT ${serverHost()}`])
@@ -103,14 +91,14 @@ describe('behind a proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY', function () {
     const get = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {HTTP_PROXY: deadProxy})
     assert.equal(get.exitCode, 1)
     assert.equal(get.stdout, '')
-    assert.match(get.stderr, new RegExp(`Cannot reach the kvcloud server at ${server.url} through the proxy ${deadProxy} \\(from HTTP_PROXY\\): the proxy refused the connection\\.`))
+    assert.match(get.stderr, new RegExp(`Cannot reach the kvcloud server at ${remote().server.url} through the proxy ${deadProxy} \\(from HTTP_PROXY\\): the proxy refused the connection\\.`))
     assert.match(get.stderr, /Check HTTP_PROXY, or list the server's host in NO_PROXY \(e\.g\. NO_PROXY=127\.0\.0\.1\) to reach it directly\./)
     assert.doesNotMatch(get.stderr, /\n\s+at /)
   })
 
   it('says so when the proxy is up but cannot reach the server', async function () {
     const downServer = `http://127.0.0.1:${await closedPort()}`
-    const get = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {HTTP_PROXY: proxyUrl, KVCLOUD_URL: downServer, KVCLOUD_TOKEN: token})
+    const get = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {HTTP_PROXY: proxyUrl, KVCLOUD_URL: downServer, KVCLOUD_TOKEN: remote().token})
     assert.equal(get.exitCode, 1)
     assert.match(get.stderr, new RegExp(`Cannot reach the kvcloud server at ${downServer} through the proxy ${proxyUrl} \\(from HTTP_PROXY\\): the proxy answered 5\\d\\d when asked to connect to the server`))
     assert.ok(seen.includes(`CONNECT ${new URL(downServer).host}`), seen.join(', '))
