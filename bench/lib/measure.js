@@ -19,6 +19,11 @@ export function benchEnv(home, extra = {}) {
   delete env.KVCLOUD_URL
   delete env.KVCLOUD_TOKEN
   delete env.FORCE_COLOR
+  // Every bench talks to loopback: a proxy set on the machine would measure the proxy.
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
+    if (!(name in extra)) delete env[name]
+    if (!(name.toLowerCase() in extra)) delete env[name.toLowerCase()]
+  }
   return env
 }
 
@@ -41,12 +46,13 @@ export function timeProcess(command, args, options = {}) {
 }
 
 /** Peak resident memory (MB) of a kvcloud process, reported by the process itself as it exits. */
-export async function peakRssMb(args, {home, env = {}}) {
+export async function peakRssMb(args, {home, env = {}, quiet = false}) {
   const reportFile = join(home, `rss-${Date.now()}.txt`)
   await new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', rssReporter, kvcloudBin, ...args], {
       env: benchEnv(home, {...env, KVCLOUD_BENCH_RSS_FILE: reportFile}),
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // quiet: the command's own summary line stays out of the bench's report.
+      stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'],
     })
     child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`kvcloud ${args.join(' ')} exited ${code}`))))
   })

@@ -4,6 +4,11 @@ export function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
+/** The bytes of the UTF-8 character this byte starts (1 for one no character starts with, which isUtf8 refuses). */
+export function utf8Length(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1
+}
+
 const NEWLINE = Buffer.from('\n')
 
 /**

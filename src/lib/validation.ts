@@ -67,21 +67,28 @@ export function validateKey(key: string, limits: Limits): void {
     throw new InvalidInputError(`Key ${JSON.stringify(key)} is not valid UTF-8 text. Keys are 1 to ${limits.maxKeyBytes} bytes of UTF-8.`)
   }
   const bytes = Buffer.byteLength(key, 'utf8')
-  if (bytes > limits.maxKeyBytes) {
-    throw new TooLargeError(
-      `Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${bytes} bytes; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`,
-      [`Raise it with "${commandLine('config set max-key-bytes N')}" if every backend you use allows it.`],
-    )
-  }
+  if (bytes > limits.maxKeyBytes) throw keyTooLarge(key, `${bytes} bytes`, limits)
+}
+
+/** A key over the limit; `size` says how large it is ("300 bytes", or "over 65536 bytes" when not read whole). */
+export function keyTooLarge(key: string, size: string, limits: Limits): TooLargeError {
+  return new TooLargeError(
+    `Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${size}; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`,
+    [`Raise it with "${commandLine('config set max-key-bytes N')}" if every backend you use allows it.`],
+  )
 }
 
 export function validateValue(key: string, value: Uint8Array, limits: Limits): void {
-  if (value.byteLength > limits.maxValueBytes) {
-    throw new TooLargeError(
-      `The value of key "${key.slice(0, 40)}" is ${value.byteLength} bytes; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`,
-      [`Raise it with "${commandLine('config set max-value-bytes N')}" if every backend you use allows it.`],
-    )
-  }
+  if (value.byteLength > limits.maxValueBytes) throw valueTooLarge(key, `${value.byteLength} bytes`, limits)
+}
+
+/** A value over the limit, as keyTooLarge; `key` is undefined when it has not been read yet. */
+export function valueTooLarge(key: string | undefined, size: string, limits: Limits): TooLargeError {
+  const subject = key === undefined ? 'The value (its key comes after it)' : `The value of key "${key.slice(0, 40)}"`
+  return new TooLargeError(
+    `${subject} is ${size}; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`,
+    [`Raise it with "${commandLine('config set max-value-bytes N')}" if every backend you use allows it.`],
+  )
 }
 
 function isWellFormedUnicode(text: string): boolean {

@@ -25,6 +25,8 @@ export interface CliOptions {
   timeoutMs?: number
 }
 
+const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']
+
 /** Runs the built binary (bin/run.js) with no terminal, as a script or CI would. */
 export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
@@ -34,6 +36,8 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
     ...options.env,
   }
   delete env.FORCE_COLOR
+  // A proxy set on the machine would stand between every test and its loopback server: only a test that sets one gets one.
+  for (const key of PROXY_VARIABLES) if (!Object.hasOwn(options.env ?? {}, key)) delete env[key]
   for (const key of Object.keys(options.env ?? {})) {
     if (options.env?.[key] === undefined) delete env[key]
   }

@@ -64,12 +64,12 @@ describe('import reader', () => {
     }
   })
 
-  it('hands over NDJSON in batches of the asked size, and a JSON array (already in memory) as one batch', async () => {
+  it('hands over NDJSON and a JSON array alike, in batches of the asked size (issue 12: the array is streamed too)', async () => {
     const lines = Array.from({length: 12}, (_, i) => JSON.stringify({key: `k${i}`, value: 'v'}))
     const ndjson = await readAll(lines.join('\n'), {batchSize: 5})
     assert.deepEqual(ndjson.batches.map((batch) => batch.length), [5, 5, 2])
     const json = await readAll(`[${lines.join(',')}]`, {batchSize: 5})
-    assert.deepEqual(json.batches.map((batch) => batch.length), [12])
+    assert.deepEqual(json.batches.map((batch) => batch.length), [5, 5, 2])
   })
 
   it('streams NDJSON: the first batches arrive before the input ends', async () => {

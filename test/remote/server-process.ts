@@ -1,5 +1,7 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
-import {binPath} from '../helpers/cli.js'
+import {join} from 'node:path'
+import {binPath, tempHome} from '../helpers/cli.js'
+import {createToken} from '../reliability/server-helpers.js'
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams
@@ -52,4 +54,38 @@ export function startServerProcess(
       reject(Object.assign(new Error(`server exited with ${code} before listening:\n${err}`), {exitCode: code, stdout: out, stderr: err}))
     })
   })
+}
+
+export interface ServerAndUser {
+  server: ServerProcess
+  /** The client side's KVCLOUD_HOME (the server has a home of its own, as on another machine). */
+  userHome: string
+  /** A token of the account "team". */
+  token: string
+}
+
+/**
+ * Starts a server (port 0, its own home and data folder) with a token for the account "team"
+ * before the tests of the enclosing describe, and a user home beside it; stops and removes both after.
+ */
+export function useServerAndUser(prefix: string): () => ServerAndUser {
+  let admin: ReturnType<typeof tempHome> | undefined
+  let user: ReturnType<typeof tempHome> | undefined
+  let setup: ServerAndUser | undefined
+  before(async function () {
+    admin = tempHome(`${prefix}-admin-`)
+    user = tempHome(`${prefix}-user-`)
+    const dataDir = join(admin.home, 'data')
+    const server = await startServerProcess(['--port', '0', '--data', dataDir, '--log-level', 'warn'], {home: admin.home})
+    setup = {server, userHome: user.home, token: createToken(dataDir, 'team').token}
+  })
+  after(async function () {
+    await setup?.server.stop('SIGKILL')
+    admin?.cleanup()
+    user?.cleanup()
+  })
+  return () => {
+    if (!setup) throw new Error('useServerAndUser() is only usable inside a test')
+    return setup
+  }
 }

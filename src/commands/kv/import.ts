@@ -20,7 +20,7 @@ export default class KvImport extends BaseCommand<typeof KvImport> {
   static override summary = 'Import key value pairs from a JSON array, NDJSON, or a Spin store file.'
   static override description =
     'Reads entries {"key": "...", "value": "..."}, with "base64": true when the value is base64-encoded bytes: ' +
-    'either one JSON array of them (the format of wrangler\'s bulk put) or NDJSON, one per line (streamed, so memory stays flat). ' +
+    'either one JSON array of them (the format of wrangler\'s bulk put) or NDJSON, one per line; both are streamed, so memory stays flat. ' +
     'The format is told by the first character. Every entry is checked, and the import is all or nothing: ' +
     'a bad entry (named by its line or index) leaves the store as it was. Existing keys are overwritten. ' +
     '"kv export" writes this format. ' +

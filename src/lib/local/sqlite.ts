@@ -78,11 +78,12 @@ export function damagedFileError(path: string, what: string, error: unknown): Un
 }
 
 /**
- * A TEXT column read as its UTF-8 bytes (`SELECT ${asBytes('key')}`), to be decoded by textOf:
- * node:sqlite before Node 24.16 ends a TEXT value at its first NUL character, and a key that
- * Spin or a user wrote may hold one.
+ * A TEXT column read as its UTF-8 bytes, as `<column>_bytes`, to be decoded by textOf: node:sqlite
+ * before Node 24.16 ends a TEXT value at its first NUL character, and a key that Spin or a user
+ * wrote may hold one. Under its own name, so that `ORDER BY key` still means the column and walks
+ * its index (named `key`, the expression would be sorted in a temporary B-tree, values and all).
  */
-export const asBytes = (column: string): string => `CAST(${column} AS BLOB) AS ${column}`
+export const asBytes = (column: string): string => `CAST(${column} AS BLOB) AS ${column}_bytes`
 
 export const textOf = (bytes: Buffer): string => bytes.toString('utf8')
 

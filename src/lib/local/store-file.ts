@@ -683,18 +683,18 @@ export class StoreSnapshot {
  */
 /** A pair as SQLite hands it over when its key is read with asBytes('key'). */
 interface KeyBytesRow {
-  key: Buffer
+  key_bytes: Buffer
   value: Buffer
 }
 
-const pairOf = (row: KeyBytesRow): Pair => ({key: textOf(row.key), value: row.value})
+const pairOf = (row: KeyBytesRow): Pair => ({key: textOf(row.key_bytes), value: row.value})
 
 function takePage(rows: IterableIterator<KeyBytesRow>, limit: number): {rows: Pair[]; more: boolean} {
   const taken: Pair[] = []
   let bytes = 0
   for (const row of rows) {
     taken.push(pairOf(row))
-    bytes += row.key.length + row.value.byteLength
+    bytes += row.key_bytes.length + row.value.byteLength
     if (taken.length >= limit || bytes >= MAX_STEP_BYTES) {
       // Closes the statement, so the step can write.
       rows.return?.()

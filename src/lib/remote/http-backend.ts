@@ -1,6 +1,6 @@
 import {Readable} from 'node:stream'
 import {setImmediate} from 'node:timers/promises'
-import {Pool, interceptors, type Dispatcher} from 'undici'
+import {EnvHttpProxyAgent, Pool, interceptors, type Dispatcher} from 'undici'
 import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
   LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
@@ -8,6 +8,7 @@ import type {
 import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
 import {toEntry} from '../transfer/entry.js'
+import {isProxyConnectFailure, proxyFromEnv, shownProxy, type ProxyUse} from './proxy.js'
 import {NDJSON, decodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
 import {commandLine} from '../cli-name.js'
 
@@ -24,6 +25,8 @@ export interface HttpBackendOptions {
   requestTimeoutMs?: number
   /** Test hook: send requests through this dispatcher instead of the built-in pool. */
   dispatcher?: Dispatcher
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (process.env by default). */
+  env?: NodeJS.ProcessEnv
 }
 
 interface WireStore {
@@ -46,7 +49,8 @@ const IMPORT_TIMEOUT_MS = 10 * 60_000
 const EXPORT_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 /**
- * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool; requests
+ * The Backend interface over HTTP to a kvcloud server. One keep-alive connection pool (through the
+ * proxy that HTTP_PROXY or HTTPS_PROXY names, unless NO_PROXY lists the server); requests
  * idempotent in effect (GET, HEAD, PUT) are retried with backoff after a dropped connection or an
  * overloaded server, others (POST, PATCH, DELETE) never; every failure becomes the same typed error the local backend would raise.
  */
@@ -55,8 +59,13 @@ export class HttpBackend implements Backend {
   /** The server's URL as the user should see it. */
   readonly url: string
   private readonly basePath: string
-  private readonly pool?: Pool
+  /** The pool or proxy agent this backend made, closed with it. */
+  private readonly owned?: Pool | EnvHttpProxyAgent
   private readonly dispatcher: Dispatcher
+  /** Given with each request unless the dispatcher is the pool, which knows its origin. */
+  private readonly requestOrigin?: string
+  /** The proxy the environment names for this server's protocol (NO_PROXY may still bypass it). */
+  private readonly proxy?: ProxyUse
   private readonly requestTimeoutMs: number
   private account?: string
 
@@ -82,15 +91,31 @@ export class HttpBackend implements Backend {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher
+      this.requestOrigin = parsed.origin
     } else {
-      this.pool = new Pool(parsed.origin, {
+      const poolOptions = {
         connections: 16,
         keepAliveTimeout: 10_000,
         connect: {timeout: options.connectTimeoutMs ?? 5_000},
         headersTimeout: this.requestTimeoutMs,
         bodyTimeout: this.requestTimeoutMs,
-      })
-      this.dispatcher = this.pool.compose(interceptors.retry({
+      }
+      const proxied = proxyFromEnv(options.env ?? process.env, parsed.protocol)
+      if (proxied) {
+        this.proxy = proxied.proxy
+        // The checked values are given explicitly, so undici reads nothing from the environment itself.
+        const https = parsed.protocol === 'https:'
+        this.owned = new EnvHttpProxyAgent({
+          ...poolOptions,
+          httpProxy: https ? '' : proxied.proxy.url.href,
+          httpsProxy: https ? proxied.proxy.url.href : '',
+          noProxy: proxied.noProxy,
+        })
+        this.requestOrigin = parsed.origin
+      } else {
+        this.owned = new Pool(parsed.origin, poolOptions)
+      }
+      this.dispatcher = this.owned.compose(interceptors.retry({
         maxRetries: options.retries?.maxRetries ?? 2,
         minTimeout: options.retries?.minTimeoutMs ?? 150,
         timeoutFactor: 3,
@@ -253,7 +278,7 @@ export class HttpBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.pool?.close()
+    await this.owned?.close()
   }
 
   // ---- HTTP ----
@@ -290,7 +315,7 @@ export class HttpBackend implements Backend {
     let response: Dispatcher.ResponseData
     try {
       response = await this.dispatcher.request({
-        origin: this.pool ? undefined : new URL(this.url).origin,
+        origin: this.requestOrigin,
         method,
         path: this.basePath + path + queryString(options.query),
         headers,
@@ -334,6 +359,8 @@ export class HttpBackend implements Backend {
 
   private networkError(error: unknown): KvError {
     if (error instanceof KvError) return error
+    const proxyFailure = this.proxyFailure(error)
+    if (proxyFailure) return proxyFailure
     const code = (error as {code?: string}).code ?? ''
     const reason =
       code === 'ECONNREFUSED' ? 'the connection was refused'
@@ -344,6 +371,31 @@ export class HttpBackend implements Backend {
                 : (error as Error).message
     return new UnavailableError(`Cannot reach the kvcloud server at ${this.url}: ${reason}.`, [
       `Check that the server is running ("${commandLine('server start')}") and that the URL is right ("${commandLine('login --url URL --token TOKEN')}" changes it), or pass --local to use the local backend.`,
+    ])
+  }
+
+  /** The failure as the proxy's, when it happened on the way to the proxy or the proxy refused the tunnel. */
+  private proxyFailure(error: unknown): KvError | undefined {
+    if (!this.proxy) return undefined
+    const failure = error as {code?: string; message?: string}
+    // undici's answer when the proxy does not open the tunnel (CONNECT) to the server.
+    const status = /^Proxy response \((\d+)\)/.exec(failure.message ?? '')?.[1]
+    let reason: string
+    if (status === '407') reason = 'the proxy asks for credentials (407 Proxy Authentication Required)'
+    else if (status) reason = `the proxy answered ${status} when asked to connect to the server: it could not reach it, or does not let it through`
+    else if (isProxyConnectFailure(failure, this.proxy.url)) {
+      reason = failure.code === 'ECONNREFUSED' ? 'the proxy refused the connection'
+        : failure.code === 'ENOTFOUND' || failure.code === 'EAI_AGAIN' ? 'the proxy\'s host name was not found'
+          : failure.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection to the proxy could be made in time'
+            : `the connection to the proxy failed (${failure.code ?? failure.message})`
+    } else {
+      return undefined
+    }
+    const {variable} = this.proxy
+    return new UnavailableError(`Cannot reach the kvcloud server at ${this.url} through the proxy ${shownProxy(this.proxy.url)} (from ${variable}): ${reason}.`, [
+      status === '407'
+        ? `Give the proxy's credentials in ${variable} (http://USER:PASSWORD@HOST:PORT).`
+        : `Check ${variable}, or list the server's host in NO_PROXY (e.g. NO_PROXY=${new URL(this.url).hostname}) to reach it directly.`,
     ])
   }
 }

@@ -1,17 +1,24 @@
 import {isUtf8} from 'node:buffer'
 import type {Limits, Pair} from '../backend.js'
+import {utf8Length} from '../bytes.js'
 import {InvalidInputError} from '../errors.js'
+import {STORED_DATA_LIMITS} from '../validation.js'
 import {entryFailure, ENTRY_SHAPE_HINT, parseEntry, parseEntryText} from './entry.js'
+import {EntryStream, MAX_LINE_HEAD} from './json-entries.js'
 
 export type TransferFormat = 'json' | 'ndjson'
 
 export interface PairReaderOptions {
   /** Named in messages, e.g. the file path or "stdin". */
   source: string
-  /** Pairs per batch handed to the backend from NDJSON (a JSON array, already in memory, is one batch). */
+  /** Pairs per batch handed to the backend. */
   batchSize?: number
   /** Checked per entry so that a message names the entry; the backend checks again. */
   limits?: Limits
+  /** Test hook: the longest string an entry may hold (see EntryStream). */
+  maxStringChars?: number
+  /** Test hook: NDJSON lines and JSON-array entries longer than this go through the streaming parser. */
+  longEntryChars?: number
 }
 
 export interface PairReader {
@@ -23,16 +30,23 @@ export interface PairReader {
 }
 
 export const DEFAULT_BATCH_SIZE = 5000
+/** An NDJSON line longer than this goes through the streaming parser, never held whole. */
+const LONG_LINE_CHARS = 16 * 1024 * 1024
+/**
+ * A JSON-array entry longer than this leaves the fast path (the rest goes through the streaming
+ * parser): waiting for its end, the fast path would parse it again at every chunk.
+ */
+const FAST_ENTRY_CHARS = 1024 * 1024
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d])
 const BOM = [0xef, 0xbb, 0xbf]
 
 /**
  * Reads `kv import` input: a JSON array of entries, or NDJSON (one entry per line), told apart
- * by the first non-space character. NDJSON is streamed line by line, so memory stays flat
- * however large the input; a JSON array is parsed whole. Batches are produced as the
- * consumer asks for them, and the first bad entry throws (naming its line or index), which
- * lets an all-or-nothing import roll back.
+ * by the first non-space character. Both are streamed (NDJSON line by line, a JSON array entry by
+ * entry), so memory stays flat however large the input. Batches are produced as the consumer
+ * asks for them, and the first bad entry throws (naming its line or index), which lets an
+ * all-or-nothing import roll back: the backends stage every batch and apply none before the last.
  */
 export function readPairs(input: AsyncIterable<Buffer | string>, options: PairReaderOptions): PairReader {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
@@ -71,7 +85,7 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
     }
     if (first === 0x5b /* [ */) {
       state.format = 'json'
-      yield* jsonArrayBatches(rest(), options)
+      yield* jsonArrayBatches(rest(), options, batchSize)
     } else if (first === 0x7b /* { */) {
       state.format = 'ndjson'
       yield* ndjsonBatches(rest(), options, batchSize)
@@ -94,48 +108,152 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
   }
 }
 
-async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions): AsyncGenerator<Pair[]> {
-  const parts: Buffer[] = []
-  for await (const chunk of chunks) parts.push(chunk)
-  const whole = Buffer.concat(parts)
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', {fatal: true}).decode(whole)
-  } catch {
-    const line = lineOfFirstInvalidByte(whole)
-    throw new InvalidInputError(`Cannot import ${options.source}: line ${line} is not valid UTF-8 text.`, [
-      'Keys and text values must be UTF-8; give binary values as base64 with "base64": true. Nothing was imported.',
-    ])
-  }
-  let entries: unknown
-  try {
-    entries = JSON.parse(text)
-  } catch (error) {
-    throw new InvalidInputError(`Cannot import ${options.source}: it is not valid JSON (${(error as Error).message}).`, [
-      'Nothing was imported.',
-    ])
-  }
-  if (!Array.isArray(entries)) {
-    throw new InvalidInputError(`Cannot import ${options.source}: expected a JSON array of entries.`, [ENTRY_SHAPE_HINT, 'Nothing was imported.'])
-  }
-  // The whole array is in memory already, so it goes to the backend as one batch, which the
-  // local backend applies without staging.
-  const batch: Pair[] = []
-  for (let index = 0; index < entries.length; index++) {
-    try {
-      batch.push(parseEntry(entries[index], options.limits))
-    } catch (error) {
-      throw entryFailure(error, `entry at index ${index}`, options.source)
+/**
+ * A JSON array, entry by entry. The whole entries of each chunk are parsed at once by JSON.parse
+ * (native, and as fast as NDJSON's lines); from the first text that does not parse so within
+ * FAST_ENTRY_CHARS (an entry longer than that, or a mistake) on, the rest goes through
+ * @streamparser/json (EntryStream), which streams entries of any size, refuses early what is too
+ * large, and names where the text is wrong.
+ */
+async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions, batchSize: number): AsyncGenerator<Pair[]> {
+  const decoder = new Utf8Decoder()
+  const longChars = options.longEntryChars ?? FAST_ENTRY_CHARS
+  let batch: Pair[] = []
+  const full: Pair[][] = []
+  const add = (pair: Pair) => {
+    batch.push(pair)
+    if (batch.length >= batchSize) {
+      full.push(batch)
+      batch = []
     }
   }
+  /** Entries read by the fast path, and where it is: before the "[", after it, after an entry, after the "]". */
+  let count = 0
+  // (A cast, not an annotation: the closures below change it, which narrowing does not see.)
+  let after = 'start' as 'start' | 'open' | 'entry' | 'closed'
+  /** Text decoded and not consumed yet. */
+  let text = ''
+  /** Newlines in all the text decoded so far. */
+  let newlines = 0
+  /** The consumed text of the line being read, while short enough to keep (for a message's column). */
+  let lineHead: string | undefined = ''
+  /** Chunks held, not searched again, while an entry the fast path waits for is cut: none has its "}" (or a "]"). */
+  let pending: string[] = []
+  let pendingChars = 0
+  let waiting = false
+  let parser: EntryStream | undefined
+
+  /** Consumes the entries at the start of `text` that the fast path reads; says where it stopped and why. */
+  const fast = (): {at: number; rest: 'wait' | 'parser'} => {
+    let at = 0
+    for (;;) {
+      at = skipSpace(text, at)
+      if (at === text.length) return {at, rest: 'wait'}
+      if (after === 'start') {
+        at++ // the "[" the format was told by
+        after = 'open'
+        continue
+      }
+      if (after === 'closed') return {at, rest: 'parser'}
+      if (text.charCodeAt(at) === 0x5d /* ] */) {
+        at++
+        after = 'closed'
+        continue
+      }
+      let start = at
+      if (after === 'entry') {
+        if (text.charCodeAt(at) !== 0x2c /* , */) return {at, rest: 'parser'}
+        start = skipSpace(text, at + 1)
+        if (start === text.length) return {at, rest: 'wait'}
+      }
+      // The entries up to the last "}" that may end one, in one JSON.parse: a few thousand at once,
+      // at native speed. When that "}" is not the end of an entry (it is inside a string or an object
+      // within one), JSON.parse fails and an earlier one is tried.
+      let parsed: unknown[] | undefined
+      let end = text.length
+      for (let tries = 0; tries < 4 && parsed === undefined; tries++) {
+        end = lastEntryEnd(text, start, end)
+        if (end === -1) break
+        try {
+          parsed = JSON.parse(`[${text.slice(start, end)}]`) as unknown[]
+        } catch {
+          end--
+        }
+      }
+      // No whole entry yet: the chunk's end cuts one, or the text is not JSON. Wait for more
+      // unless this path has waited long enough; the parser then says what it is.
+      if (parsed === undefined) return {at, rest: text.length - start <= longChars ? 'wait' : 'parser'}
+      for (const [index, entry] of parsed.entries()) {
+        try {
+          add(parseEntry(entry, options.limits))
+        } catch (error) {
+          throw entryFailure(error, `entry at index ${count + index}`, options.source)
+        }
+      }
+      count += parsed.length
+      after = 'entry'
+      at = end
+    }
+  }
+  const consume = (at: number) => {
+    const lastNewline = at > 0 ? text.lastIndexOf('\n', at - 1) : -1
+    lineHead = lastNewline !== -1 ? text.slice(lastNewline + 1, at) : lineHead === undefined ? undefined : lineHead + text.slice(0, at)
+    if (lineHead !== undefined && lineHead.length > MAX_LINE_HEAD) lineHead = undefined
+    text = text.slice(at)
+  }
+  const handOver = (): EntryStream => {
+    const stream = new EntryStream({
+      shape: 'array',
+      limits: options.limits ?? STORED_DATA_LIMITS,
+      source: options.source,
+      where: (index) => `entry at index ${index}`,
+      subject: 'it',
+      maxStringChars: options.maxStringChars,
+      // The lines before the handover point: all those decoded, less those in what is left of the text.
+      resume: {after: after === 'start' ? 'open' : after, index: count, line: 1 + newlines - countNewlines(text, text.length), lineHead},
+      onEntry: (entry) => add(parseEntry(entry, options.limits)),
+    })
+    stream.write(text)
+    text = ''
+    return stream
+  }
+  for await (const chunk of chunks) {
+    const fresh = decoder.decode(chunk)
+    if (typeof fresh !== 'string') throw notUtf8Error(options.source, newlines + fresh.invalidLine)
+    newlines += countNewlines(fresh, fresh.length)
+    if (parser) {
+      parser.write(fresh)
+    } else if (waiting && fresh.indexOf('}') === -1 && fresh.indexOf(']') === -1 && text.length + pendingChars + fresh.length <= longChars) {
+      pending.push(fresh)
+      pendingChars += fresh.length
+    } else {
+      text += pending.join('') + fresh
+      pending = []
+      pendingChars = 0
+      const {at, rest} = fast()
+      consume(at)
+      waiting = rest === 'wait'
+      if (rest === 'parser' || text.length > longChars) parser = handOver()
+    }
+    // One chunk holds a few thousand entries at most: the batches they filled go out before the next is read.
+    while (full.length > 0) yield full.shift()!
+  }
+  if (!decoder.complete) throw endsInCharacterError(options.source)
+  if (!parser) {
+    text += pending.join('')
+    consume(fast().at)
+    // Anything left, or an array never closed: the parser says what is missing or wrong.
+    if (after !== 'closed' || text.length > 0) parser = handOver()
+  }
+  parser?.end()
+  while (full.length > 0) yield full.shift()!
   if (batch.length > 0) yield batch
 }
 
 async function* ndjsonBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions, batchSize: number): AsyncGenerator<Pair[]> {
   // A plain splitter over the decoded stream rather than readline's per-line async iterator:
   // same streaming, a third of the cost per line, which matters at a million lines.
-  // fatal: a byte that is not UTF-8 must stop the import, never be swapped for U+FFFD in a key.
-  const decoder = new TextDecoder('utf-8', {fatal: true})
+  const decoder = new Utf8Decoder()
   let batch: Pair[] = []
   let lineNumber = 0
   let carry = ''
@@ -157,20 +275,45 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>, options: PairReader
       throw entryFailure(error, `line ${lineNumber}`, options.source)
     }
   }
+  // A line longer than this is handed to the streaming parser as it comes, never held as one
+  // string: it may be larger than V8's longest string, and a value over the limit is refused early.
+  let long: EntryStream | undefined
+  const longLine = (line: number) => new EntryStream({
+    shape: 'one',
+    limits: options.limits ?? STORED_DATA_LIMITS,
+    source: options.source,
+    where: () => `line ${line}`,
+    subject: `line ${line}`,
+    maxStringChars: options.maxStringChars,
+    onEntry: (entry) => batch.push(parseEntry(entry, options.limits)),
+  })
   for await (const chunk of chunks) {
-    let fresh: string
-    try {
-      fresh = decoder.decode(chunk, {stream: true})
-    } catch {
-      const line = lineNumber + 1 + countNewlines(carry) + lineOfFirstInvalidByte(chunk) - 1
-      throw new InvalidInputError(`Cannot import ${options.source}: line ${line} is not valid UTF-8 text.`, [
-        'Keys and text values must be UTF-8; give binary values as base64 with "base64": true. Nothing was imported.',
-      ])
+    const decoded = decoder.decode(chunk)
+    if (typeof decoded !== 'string') throw notUtf8Error(options.source, lineNumber + countNewlines(carry, carry.length) + decoded.invalidLine)
+    let fresh = decoded
+    if (long) {
+      const end = fresh.indexOf('\n')
+      long.write(end === -1 ? fresh : fresh.slice(0, end))
+      if (end === -1) continue
+      long.end()
+      long = undefined
+      lineNumber++
+      fresh = fresh.slice(end + 1)
+      if (batch.length >= batchSize) {
+        yield batch
+        batch = []
+      }
     }
     // Look for the first newline in the new text only, so one very long line costs linear time.
     const first = fresh.indexOf('\n')
     if (first === -1) {
-      carry += fresh
+      if (carry.length + fresh.length > (options.longEntryChars ?? LONG_LINE_CHARS)) {
+        long = longLine(lineNumber + 1)
+        long.write(carry + fresh)
+        carry = ''
+      } else {
+        carry += fresh
+      }
       continue
     }
     const text = carry + fresh
@@ -186,19 +329,95 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>, options: PairReader
     }
     carry = text.slice(start)
   }
-  try {
-    carry += decoder.decode()
-  } catch {
-    throw new InvalidInputError(`Cannot import ${options.source}: it ends in the middle of a UTF-8 character.`, ['Nothing was imported.'])
-  }
-  if (carry.length > 0) take(carry.endsWith('\r') ? carry.slice(0, -1) : carry)
+  if (!decoder.complete) throw endsInCharacterError(options.source)
+  if (long) long.end()
+  else if (carry.length > 0) take(carry.endsWith('\r') ? carry.slice(0, -1) : carry)
   if (batch.length > 0) yield batch
 }
 
-function countNewlines(text: string): number {
+/** The newlines in `text` before `end`. */
+function countNewlines(text: string, end: number): number {
   let count = 0
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++
   return count
+}
+
+/**
+ * Just after the last "}" in `text` before `before` (and from `start` on) that may end an entry:
+ * one followed by "," or "]" or by nothing yet. -1 when there is none.
+ */
+function lastEntryEnd(text: string, start: number, before: number): number {
+  for (let brace = before > start ? text.lastIndexOf('}', before - 1) : -1; brace >= start; brace = brace > 0 ? text.lastIndexOf('}', brace - 1) : -1) {
+    const next = skipSpace(text, brace + 1)
+    if (next === text.length || text.charCodeAt(next) === 0x2c /* , */ || text.charCodeAt(next) === 0x5d /* ] */) return brace + 1
+  }
+  return -1
+}
+
+function skipSpace(text: string, at: number): number {
+  for (let char = text.charCodeAt(at); char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09; char = text.charCodeAt(++at));
+  return at
+}
+
+function notUtf8Error(source: string, line: number): InvalidInputError {
+  return new InvalidInputError(`Cannot import ${source}: line ${line} is not valid UTF-8 text.`, [
+    'Keys and text values must be UTF-8; give binary values as base64 with "base64": true. Nothing was imported.',
+  ])
+}
+
+function endsInCharacterError(source: string): InvalidInputError {
+  return new InvalidInputError(`Cannot import ${source}: it ends in the middle of a UTF-8 character.`, ['Nothing was imported.'])
+}
+
+/**
+ * UTF-8 chunks to text, strictly (bytes that are not UTF-8 must stop an import, never become
+ * U+FFFD in a key), without TextDecoder's streaming mode: that one goes through ICU and makes
+ * two-byte strings even of ASCII, which JSON.parse and Buffer.from then take at half the speed.
+ */
+class Utf8Decoder {
+  /** The first bytes of a character that the next chunk completes. */
+  private tail?: Buffer
+
+  /**
+   * The chunk's text (with the character the previous chunk cut); when it is not UTF-8, the
+   * 1-based line of the chunk where it is not (1 for the character the previous chunk began).
+   */
+  decode(chunk: Buffer): string | {invalidLine: number} {
+    let head = ''
+    let body = chunk
+    if (this.tail) {
+      const tail = this.tail
+      const missing = utf8Length(tail[0]!) - tail.length
+      const joined = Buffer.concat([tail, chunk.subarray(0, missing)])
+      this.tail = undefined
+      if (joined.length < tail.length + missing) {
+        this.tail = joined
+        return ''
+      }
+      if (!isUtf8(joined)) return {invalidLine: 1}
+      head = joined.toString('utf8')
+      body = chunk.subarray(missing)
+    }
+    const cut = body.length - incompleteTail(body)
+    if (!isUtf8(body.subarray(0, cut))) return {invalidLine: lineOfFirstInvalidByte(chunk)}
+    if (cut < body.length) this.tail = Buffer.from(body.subarray(cut))
+    return head + body.toString('utf8', 0, cut)
+  }
+
+  /** Whether the input so far ends on a whole character. */
+  get complete(): boolean {
+    return this.tail === undefined
+  }
+}
+
+/** How many bytes at the end of `bytes` start a character they do not complete (a byte no character starts with is left to isUtf8). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back]!
+    if ((byte & 0xc0) === 0x80) continue
+    return byte >= 0xc2 && byte <= 0xf4 && utf8Length(byte) > back ? back : 0
+  }
+  return 0
 }
 
 /**

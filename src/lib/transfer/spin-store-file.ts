@@ -43,7 +43,7 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
     db.close()
     throw error
   }
-  const page = db.prepare<[string, string, number], {key: Buffer; value: Buffer}>(
+  const page = db.prepare<[string, string, number], {key_bytes: Buffer; value: Buffer}>(
     `SELECT ${asBytes('key')}, CAST(value AS BLOB) AS value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?`,
   )
   return (async function* () {
@@ -51,9 +51,9 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
       let after = ''
       for (;;) {
         const rows = page.all(label, after, PAGE)
-        if (rows.length > 0) yield rows.map((row) => ({key: textOf(row.key), value: row.value}))
+        if (rows.length > 0) yield rows.map((row) => ({key: textOf(row.key_bytes), value: row.value}))
         if (rows.length < PAGE) return
-        after = textOf(rows.at(-1)!.key)
+        after = textOf(rows.at(-1)!.key_bytes)
       }
     } finally {
       // Closing ends the read transaction; nothing was written in it.
