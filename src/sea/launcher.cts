@@ -103,7 +103,9 @@ function unpack(root: string, folder: string, app: AppAsset): void {
 function removeOtherBuilds(root: string, keep: string): void {
   for (const entry of readdirSync(root)) {
     const path = join(root, entry)
-    const halfWritten = entry.startsWith('.unpacking-') && Date.now() - statSync(path).mtimeMs > 3_600_000
+    // Another first run may rename or remove its staging folder meanwhile.
+    const modified = statSync(path, {throwIfNoEntry: false})?.mtimeMs
+    const halfWritten = entry.startsWith('.unpacking-') && modified !== undefined && Date.now() - modified > 3_600_000
     const earlierBuild = /^\d+\.\d+\.\d+.*-[0-9a-f]{12}$/.test(entry) && path !== keep
     try {
       if (halfWritten || earlierBuild) rmSync(path, {recursive: true, force: true})

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {bindingNamed, sqliteBinding, type BindingName, type Db} from '../../src/lib/local/sqlite-binding.js'
+import {bindingNamed, sqliteBinding, sqlitePrimaryCode, type BindingName, type Db} from '../../src/lib/local/sqlite-binding.js'
 import {runCli, tempHome} from '../helpers/cli.js'
 
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number]
@@ -14,10 +14,16 @@ describe('the SQLite seam', function () {
 
   // Each binding this Node can load: node:sqlite on 22.13+, better-sqlite3 where its addon was built for this Node.
   for (const name of ['node:sqlite', 'better-sqlite3'] as BindingName[]) {
-    const binding = bindingNamed(name)
-    if (!binding) continue
+    const loaded = bindingNamed(name)
 
     describe(`through ${name}`, function () {
+      before(function () {
+        if (!loaded) {
+          console.log(`      (${name} cannot be loaded on Node ${process.versions.node}; CI's passes on Node 20, 22 and 24 test each binding where it is used)`)
+          this.skip()
+        }
+      })
+      const binding = loaded!
       let home: string
       let cleanup: () => void
       let db: Db
@@ -25,14 +31,31 @@ describe('the SQLite seam', function () {
         binding.connect(join(home, file), {readonly: false, mustExist: false, busyTimeoutMs: 0, ...options})
 
       beforeEach(function () {
+        if (!loaded) this.skip()
         ;({home, cleanup} = tempHome())
         db = open('t.db')
         db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)')
       })
 
       afterEach(function () {
+        if (!loaded) return
         if (db.open) db.close()
         cleanup()
+      })
+
+      it('lets the connection write again after an iteration stopped early, though another connection committed meanwhile', function () {
+        db.pragma('journal_mode = WAL')
+        db.prepare("INSERT INTO t VALUES ('a', NULL), ('b', NULL), ('c', NULL)").run()
+        const page = db.prepare<[], {k: string}>('SELECT k FROM t ORDER BY k')
+        // A paced job's step: read part of a page, stop, commit; Spin writes in the pause.
+        db.transaction(() => {
+          for (const row of page.iterate()) if (row.k === 'a') break
+        }).immediate()
+        const other = open('t.db')
+        other.prepare("INSERT INTO t VALUES ('spin', NULL)").run()
+        other.close()
+        db.transaction(() => db.prepare("INSERT INTO t VALUES ('next', NULL)").run()).immediate()
+        assert.deepEqual(db.prepare('SELECT k FROM t ORDER BY k').pluck().all(), ['a', 'b', 'c', 'next', 'spin'])
       })
 
       it('hands BLOBs back as Buffers, in rows and plucked, and spreads array parameters', function () {
@@ -56,7 +79,7 @@ describe('the SQLite seam', function () {
       it('commits a transaction, rolls back a failed one, and nests as a savepoint', function () {
         const insert = db.prepare('INSERT INTO t VALUES (?, NULL)')
         db.transaction(() => insert.run('kept'))()
-        assert.throws(() => db.transaction(() => (insert.run('undone'), insert.run('kept')))(), (error: {code?: string}) => error.code?.startsWith('SQLITE_CONSTRAINT') === true)
+        assert.throws(() => db.transaction(() => (insert.run('undone'), insert.run('kept')))(), (error) => sqlitePrimaryCode(error) === 'SQLITE_CONSTRAINT')
         db.transaction(() => {
           insert.run('outer')
           assert.throws(() => db.transaction(() => (insert.run('inner'), assert.fail('inner fails')))())
@@ -127,7 +150,8 @@ describe('the SQLite seam', function () {
       assert.equal(bogus.exitCode, 2)
       assert.match(bogus.stderr, /KVCLOUD_SQLITE_BINDING must be node:sqlite or better-sqlite3, not "sqlite4"/)
       const other: BindingName = hasBuiltin ? 'better-sqlite3' : 'node:sqlite'
-      if (bindingNamed(other)) return
+      // Only where both load (never in CI, where each Node has one); said, not hidden.
+      if (bindingNamed(other)) this.skip()
       for (const args of [['kv', 'list'], ['kv', 'get', '-s', 'quiet', 'k']]) {
         const result = await runCli(args, {home, env: {KVCLOUD_SQLITE_BINDING: other}})
         assert.equal(result.exitCode, 1, result.stderr)

@@ -112,7 +112,14 @@ describe('behind a proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY', function () {
     const socks = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {http_proxy: 'socks5://user:s3cret@127.0.0.1:1080'})
     assert.equal(socks.exitCode, 2)
     assert.match(socks.stderr, /http_proxy is "socks5:\/\/user:\*\*\*@127\.0\.0\.1:1080": kvcloud reaches a proxy over http:\/\/ or https:\/\/ only\./)
-    for (const result of [bad, socks]) {
+    // A password holding "/" or "@" that the URL parser cannot place, and one whose %-escapes are broken.
+    const slash = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {HTTP_PROXY: 'http://user:s3cret/x@y@127.0.0.1:9'})
+    assert.equal(slash.exitCode, 2)
+    assert.match(slash.stderr, /HTTP_PROXY is "http:\/\/user:\*\*\*@127\.0\.0\.1:9", which is not a proxy URL\./)
+    const escapes = await kv(['kv', 'get', '-s', 'via-proxy', 'a'], {HTTP_PROXY: 'http://user:s3cret%zz@127.0.0.1:9'})
+    assert.equal(escapes.exitCode, 2)
+    assert.match(escapes.stderr, /HTTP_PROXY is "http:\/\/user:\*\*\*@127\.0\.0\.1:9", whose user name or password is not valid percent-encoding\./)
+    for (const result of [bad, socks, slash, escapes]) {
       assert.equal(result.stderr.includes('s3cret'), false)
       assert.doesNotMatch(result.stderr, /\n\s+at /)
     }

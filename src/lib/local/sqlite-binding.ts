@@ -156,6 +156,15 @@ function withSqliteCode(error: unknown): unknown {
   return error
 }
 
+/**
+ * The primary code of a SQLite failure ("SQLITE_BUSY" for SQLITE_BUSY_SNAPSHOT), or '' for any
+ * other error: better-sqlite3 names extended codes, node:sqlite's become primary ones here.
+ */
+export function sqlitePrimaryCode(error: unknown): string {
+  const code = (error as {code?: unknown} | undefined)?.code
+  return typeof code === 'string' ? (/^SQLITE_[A-Z]+/.exec(code)?.[0] ?? '') : ''
+}
+
 /** node:sqlite hands BLOBs back as Uint8Arrays; kvcloud works in Buffers (same memory, no copy). */
 function asBuffer(value: unknown): unknown {
   return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value
@@ -220,15 +229,21 @@ class NodeSqliteStatement<P extends unknown[] | object, R> implements Statement<
     } catch (error) {
       throw withSqliteCode(error)
     }
-    for (;;) {
-      let next: IteratorResult<unknown>
-      try {
-        next = rows.next()
-      } catch (error) {
-        throw withSqliteCode(error)
+    try {
+      for (;;) {
+        let next: IteratorResult<unknown>
+        try {
+          next = rows.next()
+        } catch (error) {
+          throw withSqliteCode(error)
+        }
+        if (next.done) return
+        yield this.shape(next.value)
       }
-      if (next.done) return
-      yield this.shape(next.value)
+    } finally {
+      // Resets the statement when a caller stops early: an unfinished SELECT keeps its read snapshot,
+      // and once another connection commits, every BEGIN IMMEDIATE here fails with SQLITE_BUSY_SNAPSHOT.
+      rows.return?.()
     }
   }
 

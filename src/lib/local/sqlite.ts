@@ -1,6 +1,7 @@
 import {closeSync, openSync} from 'node:fs'
+import type {Pair} from '../backend.js'
 import {UnavailableError} from '../errors.js'
-import {sqliteBinding, type Db} from './sqlite-binding.js'
+import {sqliteBinding, sqlitePrimaryCode, type Db} from './sqlite-binding.js'
 
 export type {Db, Statement} from './sqlite-binding.js'
 
@@ -57,7 +58,7 @@ function createPrivateFile(path: string): void {
 }
 
 export function damagedFileError(path: string, what: string, error: unknown): UnavailableError {
-  const code = (error as {code?: string}).code ?? ''
+  const code = sqlitePrimaryCode(error)
   const message = (error as Error).message
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
     return new UnavailableError(`The ${what} ${path} is damaged or is not a SQLite database (${message}).`, [
@@ -86,6 +87,14 @@ export function damagedFileError(path: string, what: string, error: unknown): Un
 export const asBytes = (column: string): string => `CAST(${column} AS BLOB) AS ${column}_bytes`
 
 export const textOf = (bytes: Buffer): string => bytes.toString('utf8')
+
+/** A pair as SQLite hands it over when its key is read with asBytes('key'). */
+export interface KeyBytesRow {
+  key_bytes: Buffer
+  value: Buffer
+}
+
+export const pairOf = (row: KeyBytesRow): Pair => ({key: textOf(row.key_bytes), value: row.value})
 
 /**
  * Runs `work` in a write transaction taken at once (BEGIN IMMEDIATE), so two writers never

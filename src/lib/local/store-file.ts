@@ -3,7 +3,7 @@ import {rmSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
-import {asBytes, damagedFileError, openDatabase, textOf, writeTransaction, type Db, type OpenOptions, type Statement} from './sqlite.js'
+import {asBytes, damagedFileError, openDatabase, pairOf, textOf, writeTransaction, type Db, type KeyBytesRow, type OpenOptions, type Statement} from './sqlite.js'
 import {isAlive} from './process-alive.js'
 
 const WHAT = 'store file'
@@ -681,14 +681,6 @@ export class StoreSnapshot {
  * Up to `limit` rows of a page, and fewer when they pass MAX_STEP_BYTES (1 MiB values would
  * otherwise put a whole step's rows in memory at once); `more` when it stopped before the end.
  */
-/** A pair as SQLite hands it over when its key is read with asBytes('key'). */
-interface KeyBytesRow {
-  key_bytes: Buffer
-  value: Buffer
-}
-
-const pairOf = (row: KeyBytesRow): Pair => ({key: textOf(row.key_bytes), value: row.value})
-
 function takePage(rows: IterableIterator<KeyBytesRow>, limit: number): {rows: Pair[]; more: boolean} {
   const taken: Pair[] = []
   let bytes = 0

@@ -78,12 +78,23 @@ function readProxy(env: NodeJS.ProcessEnv, name: string): ProxyUse | undefined {
     throw new InvalidInputError(`${variable} is "${shownProxy(url)}": kvcloud reaches a proxy over http:// or https:// only.`, [hint])
   }
   if (!url.hostname) throw new InvalidInputError(`${variable} is "${shownProxy(url)}", which names no proxy host.`, [hint])
+  try {
+    // undici decodes them when it builds the agent, and would throw a bare "URI malformed".
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch {
+    throw new InvalidInputError(`${variable} is "${shownProxy(url)}", whose user name or password is not valid percent-encoding.`, [
+      'Write a "%" in a user name or password as %25, and other reserved characters as %XX.',
+      hint,
+    ])
+  }
   return {url, variable}
 }
 
 /** Hides the password of a value that may not even parse as a URL. */
 function maskPassword(value: string): string {
-  return value.replace(/^([^/]*\/\/[^:@/]*):[^@/]*@/, '$1:***@')
+  // Up to the last "@": a password may hold "/" or "@" that the URL parser could not place.
+  return value.replace(/^((?:[a-z][\w+.-]*:\/\/)?[^:@/]*):.*@/i, '$1:***@')
 }
 
 function normaliseNoProxy(value: string): string {

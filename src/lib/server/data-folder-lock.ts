@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {UnavailableError} from '../errors.js'
-import {sqliteBinding, type Db} from '../local/sqlite-binding.js'
+import {sqliteBinding, sqlitePrimaryCode, type Db} from '../local/sqlite-binding.js'
 
 /**
  * Makes one server the only user of its data folder, for as long as it runs: it holds an
@@ -25,7 +25,7 @@ export class DataFolderLock {
       return new DataFolderLock(db)
     } catch (error) {
       db?.close()
-      if ((error as {code?: string}).code === 'SQLITE_BUSY') {
+      if (sqlitePrimaryCode(error) === 'SQLITE_BUSY') {
         throw new UnavailableError(`Another kvcloud server is already using the data folder ${dataDir}.`, [
           'Stop that server first, or pass --data with another folder. Two servers cannot share one folder.',
         ])

@@ -1,7 +1,7 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import {asBytes, openDatabase, textOf} from '../local/sqlite.js'
+import {asBytes, openDatabase, pairOf, textOf, type KeyBytesRow} from '../local/sqlite.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 const PAGE = 5000
@@ -43,7 +43,7 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
     db.close()
     throw error
   }
-  const page = db.prepare<[string, string, number], {key_bytes: Buffer; value: Buffer}>(
+  const page = db.prepare<[string, string, number], KeyBytesRow>(
     `SELECT ${asBytes('key')}, CAST(value AS BLOB) AS value FROM spin_key_value WHERE store = ? AND key > ? ORDER BY key LIMIT ?`,
   )
   return (async function* () {
@@ -51,7 +51,7 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
       let after = ''
       for (;;) {
         const rows = page.all(label, after, PAGE)
-        if (rows.length > 0) yield rows.map((row) => ({key: textOf(row.key_bytes), value: row.value}))
+        if (rows.length > 0) yield rows.map(pairOf)
         if (rows.length < PAGE) return
         after = textOf(rows.at(-1)!.key_bytes)
       }
