@@ -566,17 +566,7 @@ export class StoreFile {
   /** Adds pairs to an import's staging rows (a later duplicate replaces an earlier one). Call inside a write. */
   private stage(id: string, pairs: Pair[]): void {
     const sql = (rows: number) => `INSERT OR REPLACE INTO kvcloud_pending (import, key, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`
-    const many = this.db.prepare<unknown[]>(sql(ROWS_PER_STATEMENT))
-    const one = this.db.prepare<unknown[]>(sql(1))
-    const args: unknown[] = []
-    for (const {key, value} of pairs) {
-      args.push(id, key, toBuffer(value))
-      if (args.length === ROWS_PER_STATEMENT * 3) {
-        many.run(args)
-        args.length = 0
-      }
-    }
-    for (let i = 0; i < args.length; i += 3) one.run(args[i], args[i + 1], args[i + 2])
+    runInBatches(this.db.prepare<unknown[]>(sql(ROWS_PER_STATEMENT)), this.db.prepare<unknown[]>(sql(1)), id, pairs)
   }
 
   /**
@@ -584,17 +574,7 @@ export class StoreFile {
    * SQLite runs them in order, so the result is the same as one statement per pair. Call inside a write.
    */
   private upsertMany(namespace: string, pairs: Pair[], existing: 'replace' | 'keep'): void {
-    const args: unknown[] = []
-    const many = this.upsert(existing, ROWS_PER_STATEMENT)
-    const one = this.upsert(existing, 1)
-    for (const {key, value} of pairs) {
-      args.push(namespace, key, toBuffer(value))
-      if (args.length === ROWS_PER_STATEMENT * 3) {
-        many.run(args)
-        args.length = 0
-      }
-    }
-    for (let i = 0; i < args.length; i += 3) one.run(args[i], args[i + 1], args[i + 2])
+    runInBatches(this.upsert(existing, ROWS_PER_STATEMENT), this.upsert(existing, 1), namespace, pairs)
   }
 
   private upsert(existing: 'replace' | 'keep', rows: number): Statement<unknown[]> {
@@ -681,6 +661,22 @@ export class StoreSnapshot {
  * Up to `limit` rows of a page, and fewer when they pass MAX_STEP_BYTES (1 MiB values would
  * otherwise put a whole step's rows in memory at once); `more` when it stopped before the end.
  */
+/**
+ * Runs a statement of (first, key, value) rows over pairs: ROWS_PER_STATEMENT rows at a time
+ * through `many`, the rest one by one through `one`.
+ */
+function runInBatches(many: Statement<unknown[]>, one: Statement<unknown[]>, first: string, pairs: Pair[]): void {
+  const args: unknown[] = []
+  for (const {key, value} of pairs) {
+    args.push(first, key, toBuffer(value))
+    if (args.length === ROWS_PER_STATEMENT * 3) {
+      many.run(args)
+      args.length = 0
+    }
+  }
+  for (let i = 0; i < args.length; i += 3) one.run(args[i], args[i + 1], args[i + 2])
+}
+
 function takePage(rows: IterableIterator<KeyBytesRow>, limit: number): {rows: Pair[]; more: boolean} {
   const taken: Pair[] = []
   let bytes = 0
