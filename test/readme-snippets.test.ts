@@ -10,7 +10,7 @@ import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer, type AddressInfo} from 'node:net'
 import {delimiter, join} from 'node:path'
-import {binPath, repoRoot, tempHome} from './helpers/cli.js'
+import {binPath, repoRoot, runToEnd, tempHome} from './helpers/cli.js'
 import {ensureScriptCommand, runShellInPty, type PtyStep} from './deploy/pty.js'
 import {shellQuote} from '../src/lib/shell.js'
 
@@ -302,23 +302,7 @@ function consoleCommands(body: string): Array<{command: string; shown: string}> 
 
 /** One README line in bash, as a reader's shell runs it: pipes, redirects and comments as written. */
 function runInBash(line: string, options: {cwd: string; env: NodeJS.ProcessEnv}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], options)
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${line} did not finish within 20 s`))
-    }, 20_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code ?? -1})
-    })
-    child.stdin.end()
-  })
+  return runToEnd('bash', ['-c', line], options, {timeoutMs: 20_000, what: line})
 }
 
 function waitForOutput(child: ChildProcessWithoutNullStreams, ready: RegExp, where: string): Promise<void> {

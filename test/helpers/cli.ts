@@ -41,16 +41,30 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
   for (const key of Object.keys(options.env ?? {})) {
     if (options.env?.[key] === undefined) delete env[key]
   }
+  return runToEnd(process.execPath, [binPath, ...args], {cwd: options.cwd ?? options.home, env}, {
+    input: options.input,
+    timeoutMs: options.timeoutMs ?? 20000,
+    what: `kvcloud ${args.join(' ')}`,
+  })
+}
+
+/** Runs a process to its end with stdin closed after `input`, collecting its output; killed, and a failure, after timeoutMs. */
+export function runToEnd(
+  command: string,
+  args: string[],
+  spawnOptions: {cwd: string; env: NodeJS.ProcessEnv},
+  options: {input?: string | Buffer; timeoutMs: number; what: string},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {cwd: options.cwd ?? options.home, env})
+    const child = spawn(command, args, spawnOptions)
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`kvcloud ${args.join(' ')} did not finish within ${options.timeoutMs ?? 20000} ms`))
-    }, options.timeoutMs ?? 20000)
+      reject(new Error(`${options.what} did not finish within ${options.timeoutMs} ms`))
+    }, options.timeoutMs)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
