@@ -29,7 +29,7 @@ function writeManifest(dir, name, labels) {
 }
 
 async function storeFile(name) {
-  const {LocalBackend} = await import('../dist/lib/local/local-backend.js')
+  const {LocalBackend} = await import('../dist/lib/sqlite/local-backend.js')
   const {DEFAULT_LIMITS} = await import('../dist/lib/validation.js')
   const backend = LocalBackend.open({home, limits: DEFAULT_LIMITS})
   try {

@@ -2,7 +2,7 @@ import {parseFastArgs, type FastOptions} from './options.js'
 import {plainLocalPaths} from './plain-local.js'
 import {runDeploy, type DeployIo} from '../lib/deploy/run-deploy.js'
 import {KvError} from '../lib/errors.js'
-import {LocalBackend} from '../lib/local/local-backend.js'
+import {LocalBackend} from '../lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
 /** The flags of `deploy` this path takes, spelt as the command's (a test compares them). */

@@ -3,7 +3,7 @@ import {plainLocalPaths} from './plain-local.js'
 import type {StoreTarget} from '../lib/backend.js'
 import {KvError} from '../lib/errors.js'
 import {valueForStdout} from '../lib/bytes.js'
-import {LocalBackend} from '../lib/local/local-backend.js'
+import {LocalBackend} from '../lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'
 
 /**

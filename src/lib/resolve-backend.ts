@@ -30,7 +30,7 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
   const local = choice.forceLocal || forced === 'local'
   const remote = local ? undefined : remoteSettings(config, env)
   if (local || (!remote && forced !== 'remote')) {
-    const {LocalBackend} = await import('./local/local-backend.js')
+    const {LocalBackend} = await import('./sqlite/local-backend.js')
     return LocalBackend.open({home: config.paths.dataDir, limits: config.limits})
   }
   if (!remote) {

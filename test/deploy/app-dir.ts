@@ -3,7 +3,7 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {parse} from 'smol-toml'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
 

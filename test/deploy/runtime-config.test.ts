@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {
   renderRuntimeConfig,

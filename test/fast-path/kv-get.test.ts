@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {fastKvGet} from '../../src/fast-path/kv-get.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome} from '../helpers/cli.js'

@@ -1,6 +1,6 @@
-import {sqliteBinding, type Db} from '../../src/lib/local/sqlite-binding.js'
+import {sqliteBinding, type Db} from '../../src/lib/sqlite/sqlite-binding.js'
 
-export type {Db} from '../../src/lib/local/sqlite-binding.js'
+export type {Db} from '../../src/lib/sqlite/sqlite-binding.js'
 
 /**
  * A plain connection to a SQLite file, as `spin up` or a user's own tool opens it, through the

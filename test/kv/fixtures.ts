@@ -1,4 +1,4 @@
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome, type CliResult} from '../helpers/cli.js'
 

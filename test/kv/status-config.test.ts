@@ -2,7 +2,7 @@ import {strict as assert} from 'node:assert'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createStores, useHome} from './fixtures.js'
-import {sqliteBinding} from '../../src/lib/local/sqlite-binding.js'
+import {sqliteBinding} from '../../src/lib/sqlite/sqlite-binding.js'
 
 /** The SQLite this Node gives kvcloud, asked of a connection of the test's own. */
 function sqliteHere(): {binding: string; version: string} {

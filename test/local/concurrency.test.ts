@@ -6,7 +6,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {openSqlite} from '../helpers/sqlite.js'
 import {collectAll} from '../../src/lib/backend.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 
 const writer = join(dirname(fileURLToPath(import.meta.url)), 'workers', 'writer.ts')

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Pair} from '../../src/lib/backend.js'
 import {collectAll} from '../../src/lib/backend.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 
 /** Batches that wait for `gate` before each one, so two imports can be interleaved on purpose. */

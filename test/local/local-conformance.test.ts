@@ -1,7 +1,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {CONFORMANCE_LIMITS, describeBackendConformance} from '../conformance/backend-conformance.js'
 
 describeBackendConformance('local SQLite', async () => {

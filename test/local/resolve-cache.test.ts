@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {KvError} from '../../src/lib/errors.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome} from '../helpers/cli.js'
 

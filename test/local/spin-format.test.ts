@@ -3,7 +3,7 @@ import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {openSqlite, type Db} from '../helpers/sqlite.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 
 import {bind, SPIN_DELETE, SPIN_GET, SPIN_KEYS, SPIN_SET} from '../spin/spin-sql.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {bindingNamed, sqliteBinding, sqlitePrimaryCode, type BindingName, type Db} from '../../src/lib/local/sqlite-binding.js'
+import {bindingNamed, sqliteBinding, sqlitePrimaryCode, type BindingName, type Db} from '../../src/lib/sqlite/sqlite-binding.js'
 import {runCli, tempHome} from '../helpers/cli.js'
 
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number]

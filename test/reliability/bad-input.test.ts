@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {collectAll} from '../../src/lib/backend.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS, STORED_DATA_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome} from '../helpers/cli.js'
 

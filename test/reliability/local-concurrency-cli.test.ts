@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {openSqlite} from '../helpers/sqlite.js'
 import {collectAll} from '../../src/lib/backend.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {join} from 'node:path'
 import {runCli, tempHome} from '../helpers/cli.js'

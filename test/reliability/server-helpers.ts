@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 
 /** A token made directly in the server's database, as `kvcloud server token create` would. */

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {KvError} from '../../src/lib/errors.js'
-import {LocalBackend} from '../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DataFolderLock} from '../../src/lib/server/data-folder-lock.js'
 
 describe('the server owns its data folder', function () {

@@ -1,6 +1,6 @@
 import type {Backend} from '../backend.js'
-import {LocalBackend} from '../local/local-backend.js'
-import {OpenFileBudget} from '../local/open-file-budget.js'
+import {LocalBackend} from '../sqlite/local-backend.js'
+import {OpenFileBudget} from '../sqlite/open-file-budget.js'
 import type {Account, AccountRegistry} from './accounts.js'
 import type {ServerLimits} from './limits.js'
 

@@ -2,7 +2,7 @@ import {hash as hashOnce, randomBytes, timingSafeEqual} from 'node:crypto'
 import {existsSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
-import {openDatabase, writeTransaction, type Db} from '../local/sqlite.js'
+import {openDatabase, writeTransaction, type Db} from '../sqlite/sqlite.js'
 import {commandLine} from '../cli-name.js'
 
 const WHAT = 'kvcloud server database'

@@ -1,7 +1,7 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import type {Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import {asBytes, openDatabase, pairOf, textOf, type KeyBytesRow} from '../local/sqlite.js'
+import {asBytes, openDatabase, pairOf, textOf, type KeyBytesRow} from '../sqlite/sqlite.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 const PAGE = 5000

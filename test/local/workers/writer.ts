@@ -1,5 +1,5 @@
 // A separate process that writes keys one transaction at a time, as many kvcloud processes would.
-import {LocalBackend} from '../../../src/lib/local/local-backend.js'
+import {LocalBackend} from '../../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../../src/lib/validation.js'
 
 const [home, store, prefix, countText] = process.argv.slice(2)

@@ -1,7 +1,7 @@
 import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {UnavailableError} from '../errors.js'
-import {readLegacyRuntimeConfigs} from './legacy-runtime-configs.js'
+import {readLegacyRuntimeConfigs} from '../local/legacy-runtime-configs.js'
 import type {ComponentInfo, SqliteDescription} from '../backend.js'
 import {damagedFileError, openDatabase, writeTransaction, type Db, type Statement} from './sqlite.js'
 import {sqliteBinding} from './sqlite-binding.js'
