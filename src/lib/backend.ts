@@ -85,6 +85,8 @@ export interface LinkRequest {
   store: string
   /** Allow pointing a label that is linked to another store at this one. Without it: ConflictError. */
   replace?: boolean
+  /** Allow a label that no component of the app declares (for a label a coming deploy adds). */
+  allowUndeclared?: boolean
 }
 
 export interface UnlinkResult {

@@ -19,10 +19,18 @@ export const ExitCode = {
  */
 export type ErrorKind = 'not-found' | 'conflict' | 'invalid' | 'usage' | 'unauthorized' | 'unavailable' | 'too-large' | 'cancelled'
 
+/** A failure's facts: a code and the names it concerns. */
+export interface ErrorFact {
+  code: string
+  [detail: string]: unknown
+}
+
 export class KvError extends Error {
   readonly kind: ErrorKind
   /** Extra lines shown after the message, e.g. a command to run next. */
   readonly hints: string[]
+  /** What happened, as data (see core/facts.ts), for whoever turns it into advice or an HTTP answer. */
+  fact?: ErrorFact
 
   constructor(kind: ErrorKind, message: string, hints: string[] = []) {
     super(message)

@@ -283,6 +283,21 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
         await rejectsWith(backend.linkStore({app: 'app', label: 'Bad_label-x', store: 's'}), 'invalid', /label/)
       })
 
+      it('links only a label the app declares, unless the caller allows an undeclared one', async function () {
+        await backend.createStore('s')
+        await deployApp('app', ['x', 'y'], [{label: 'x', store: 's'}, {label: 'y', store: 's'}])
+        await assert.rejects(backend.linkStore({app: 'app', label: 'typo', store: 's'}), (error: unknown) => {
+          assert.ok(error instanceof KvError)
+          assert.equal(error.kind, 'invalid')
+          assert.equal(error.message, 'App "app" does not use the label "typo": no component declares it in key_value_stores (its labels: x, y).')
+          return true
+        })
+        assert.deepEqual((await backend.getApp('app')).links.map((link) => link.label), ['x', 'y'], 'nothing was linked')
+        const linked = await backend.linkStore({app: 'app', label: 'typo', store: 's', allowUndeclared: true})
+        assert.equal(linked.status, 'linked')
+        assert.equal((await backend.deploy({app: {name: 'app', components: [component('main', ['x'])]}, links: []})).unused.length, 2)
+      })
+
       it('deletes an app and its links but never a store or its data', async function () {
         await deployApp('gone', ['keep'], [{label: 'keep', store: 'kept', create: true}])
         await backend.setValues({app: 'gone', label: 'keep'}, [{key: 'k', value: text('v')}])

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {openSqlite} from '../helpers/sqlite.js'
 import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
@@ -179,15 +180,13 @@ describe('runtime config: files and paths', () => {
   })
 
   it('carries over the records of kvcloud 0.1\'s runtime-configs.json when the catalog is upgraded, once, and removes the file', async () => {
-    const seed = LocalBackend.open({home: dir, limits: DEFAULT_LIMITS})
-    try {
-      for (const name of ['shop', 'blog']) await seed.deploy({app: {name, components: []}, links: []})
-    } finally {
-      await seed.close()
-    }
-    // The catalog as kvcloud 0.1 left it: schema 1, no runtime_configs table.
+    // The catalog as kvcloud 0.1 left it: schema 1, no runtime_configs table. Made from a real
+    // catalog of schema 3 (test/fixtures/catalog-schema-3, app "shop") by undoing migrations 2 and 3.
+    copyFileSync(fileURLToPath(new URL('../fixtures/catalog-schema-3/catalog.db', import.meta.url)), join(dir, 'catalog.db'))
     const catalog = openSqlite(join(dir, 'catalog.db'))
-    catalog.exec('DROP TABLE runtime_configs; DROP TABLE orphan_files; PRAGMA user_version = 1')
+    catalog.exec(`DROP TABLE runtime_configs; DROP TABLE orphan_files;
+      INSERT INTO apps (name, revision, components, created_at, deployed_at) VALUES ('blog', 1, '[]', '2026-01-01', '2026-01-01');
+      PRAGMA user_version = 1`)
     catalog.close()
     const legacy = join(dir, 'runtime-configs.json')
     writeFileSync(legacy, JSON.stringify({apps: [

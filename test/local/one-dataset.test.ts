@@ -104,7 +104,7 @@ describe('one store, one dataset: every label and kvcloud see what Spin writes u
       await backend.linkStore({app: 'flappy', label: 'data', store: round % 2 === 0 ? 'raced' : 'other', replace: true})
       if (round % 3 === 0) await backend.unlinkStore('flappy', 'data')
       await backend.unlinkStore('steady', 'first')
-      await backend.linkStore({app: 'steady', label: `extra-${'abcd'[round % 4]}`, store: 'raced'})
+      await backend.linkStore({app: 'steady', label: `extra-${'abcd'[round % 4]}`, store: 'raced', allowUndeclared: true})
       await backend.linkStore({app: 'steady', label: 'first', store: 'raced'})
       await backend.unlinkStore('steady', `extra-${'abcd'[round % 4]}`)
     }
@@ -161,7 +161,7 @@ describe('one store, one dataset: every label and kvcloud see what Spin writes u
       if (exported.length % 2000 === 0) {
         // Overwrite everything still ahead of the export, add keys behind it, relink, and let Spin write.
         await backend.setValues({store: 'big'}, [{key: 'k019999', value: Buffer.from('new')}, {key: 'a-new', value: Buffer.from('new')}])
-        await backend.linkStore({app: 'reader', label: `l${writes}`, store: 'big'})
+        await backend.linkStore({app: 'reader', label: `l${writes}`, store: 'big', allowUndeclared: true})
         await runSpinApp(backend.storeFilePath('big'), 'default', {sets: 1, prefix: 'k019998'})
         writes++
       }

@@ -69,7 +69,7 @@ export default class LinkKeyValue extends BaseCommand<typeof LinkKeyValue> {
       if (!replace) throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${previous}". Nothing was changed.`)
     }
 
-    const result = await backend.linkStore({app: app.name, label, store: storeName, replace})
+    const result = await backend.linkStore({app: app.name, label, store: storeName, replace, allowUndeclared: this.flags['allow-undeclared']})
     const message =
       result.status === 'already-linked'
         ? `Key value store "${result.store}" is already linked to app "${result.app}" with the label "${result.label}"`

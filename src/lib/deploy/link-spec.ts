@@ -1,12 +1,16 @@
 import {InvalidInputError} from '../errors.js'
 import {validateLabel, validateStoreName} from '../validation.js'
+import type {ResourceKind} from '../core/ports.js'
+import {requireDistinctLabels} from '../core/rules.js'
 
-/** `kv` links a key value store; `sqlite` a SQLite database (kept in the model, not linked yet). */
-export type ResourceKind = 'kv' | 'sqlite'
+/** The flag's word for a kind: `kv` links a key value store; `sqlite` a SQLite database (not linked yet). */
+export type LinkSpecKind = 'kv' | 'sqlite'
+
+export const RESOURCE_KIND: Record<LinkSpecKind, ResourceKind> = {kv: 'key-value', sqlite: 'sqlite'}
 
 /** One `--link KIND:LABEL=NAME` flag. */
 export interface LinkSpec {
-  kind: ResourceKind
+  kind: LinkSpecKind
   label: string
   /** The store (or database) name. */
   target: string
@@ -19,7 +23,7 @@ export function parseLinkSpec(raw: string): LinkSpec {
   if (!match || match[2] === '' || match[3] === '') {
     throw new InvalidInputError(`${LINK_FORM} (got "${raw}").`)
   }
-  const kind = match[1] as ResourceKind
+  const kind = match[1] as LinkSpecKind
   const label = match[2]!
   const target = match[3]!
   validateLabel(label)
@@ -30,14 +34,7 @@ export function parseLinkSpec(raw: string): LinkSpec {
 /** Parses every `--link` flag; one label may appear once per kind. */
 export function parseLinkSpecs(raws: readonly string[]): LinkSpec[] {
   const specs = raws.map((raw) => parseLinkSpec(raw))
-  const seen = new Set<string>()
-  for (const spec of specs) {
-    const key = `${spec.kind}:${spec.label}`
-    if (seen.has(key)) {
-      throw new InvalidInputError(`Label ${spec.label} is linked more than once`, ['Pass one --link per label.'])
-    }
-    seen.add(key)
-  }
+  requireDistinctLabels(specs.map((spec) => ({kind: RESOURCE_KIND[spec.kind], label: spec.label})))
   return specs
 }
 

@@ -6,7 +6,8 @@ import type {AppInfo, AppLink, ComponentInfo, DeployAction, DeployRequest, Pair}
 import {InvalidInputError} from '../errors.js'
 import {compareText, type SpinManifest} from '../manifest/manifest.js'
 import {validateAppName, validateStoreName} from '../validation.js'
-import {formatLinkSpec, type LinkSpec} from './link-spec.js'
+import {formatLinkSpec, RESOURCE_KIND, type LinkSpec} from './link-spec.js'
+import {requireDeclared} from '../core/rules.js'
 import {defaultStoreName, uniqueStoreName} from './store-name.js'
 
 export type PlannedAction = 'kept' | 'link' | 'create' | 'relink'
@@ -61,13 +62,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
 
   for (const spec of input.links) {
     const labels = spec.kind === 'kv' ? manifest.keyValueLabels : manifest.sqliteLabels
-    if (!labels.includes(spec.label)) {
-      const noun = spec.kind === 'kv' ? 'key value store' : 'SQLite database'
-      throw new InvalidInputError(
-        `--link ${formatLinkSpec(spec)} names the label "${spec.label}", which no component in ${manifest.file} declares as a ${noun}.`,
-        [labels.length > 0 ? `Its ${noun} labels are: ${labels.join(', ')}.` : `It declares no ${noun} labels.`],
-      )
-    }
+    requireDeclared(manifest.name, RESOURCE_KIND[spec.kind], spec.label, labels, {source: {flag: `--link ${formatLinkSpec(spec)}`, manifestFile: manifest.file}})
   }
   const sqliteLinks = input.links.filter((spec) => spec.kind === 'sqlite')
   if (sqliteLinks.length > 0) {

@@ -261,7 +261,7 @@ export class HttpBackend implements Backend {
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
     return this.json<LinkResult>('PUT', `${appPath(request.app)}/links/${pathSegment(request.label)}`, {
-      json: {store: request.store, ...(request.replace ? {replace: true} : {})},
+      json: {store: request.store, ...(request.replace ? {replace: true} : {}), ...(request.allowUndeclared ? {allowUndeclared: true} : {})},
     })
   }
 

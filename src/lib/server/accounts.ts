@@ -3,6 +3,7 @@ import {existsSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {InvalidInputError, NotFoundError, UnavailableError} from '../errors.js'
 import {openDatabase, writeTransaction, type Db} from '../sqlite/sqlite.js'
+import {migrate} from '../sqlite/migrations.js'
 import {commandLine} from '../cli-name.js'
 
 const WHAT = 'kvcloud server database'
@@ -202,19 +203,11 @@ export class AccountRegistry {
   }
 
   private migrate(path: string): void {
-    const version = this.db.pragma('user_version', {simple: true}) as number
-    if (version > MIGRATIONS.length) {
-      throw new UnavailableError(
-        `The ${WHAT} ${path} was written by a newer kvcloud (schema ${version}; this one knows ${MIGRATIONS.length}).`,
-        ['Upgrade kvcloud, or pass --data with another folder.'],
-      )
-    }
-    if (version === MIGRATIONS.length) return
-    this.write(() => {
-      // Read again under the write lock: another process may have migrated meanwhile.
-      const current = this.db.pragma('user_version', {simple: true}) as number
-      for (let next = current; next < MIGRATIONS.length; next++) this.db.exec(MIGRATIONS[next]!)
-      this.db.pragma(`user_version = ${MIGRATIONS.length}`)
+    migrate(this.db, {
+      steps: MIGRATIONS,
+      describe: `The ${WHAT} ${path}`,
+      newerHint: 'Upgrade kvcloud, or pass --data with another folder.',
+      write: (work) => this.write(work),
     })
   }
 }

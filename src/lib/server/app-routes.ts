@@ -33,12 +33,14 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
     return reply.code(204).send()
   })
 
-  app.put<{Params: AppLabelParams; Body: {store: string; replace?: boolean}}>(
+  app.put<{Params: AppLabelParams; Body: {store: string; replace?: boolean; allowUndeclared?: boolean}}>(
     '/api/apps/:app/links/:label',
     {schema: {params: appLabelParams, body: appLinkBody}},
     async (request) => {
       const {app: appName, label} = request.params
-      return backends.forAccount(request.account!).linkStore({app: appName, label, store: request.body.store, replace: request.body.replace})
+      return backends.forAccount(request.account!).linkStore({
+        app: appName, label, store: request.body.store, replace: request.body.replace, allowUndeclared: request.body.allowUndeclared,
+      })
     },
   )
 

@@ -50,7 +50,7 @@ export const appLinkBody = {
   type: 'object',
   required: ['store'],
   additionalProperties: false,
-  properties: {store: name, replace: {type: 'boolean'}},
+  properties: {store: name, replace: {type: 'boolean'}, allowUndeclared: {type: 'boolean'}},
 } as const
 
 /** Fermyon's one-pair write: by store name, or by app and label (the route checks which). */

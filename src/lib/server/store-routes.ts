@@ -39,7 +39,7 @@ export async function storeRoutes(app: FastifyInstance, {backends}: ServerContex
       const link = request.body
       if (link) {
         try {
-          await backend.linkStore({app: link.appId, label: link.label, store})
+          await backend.linkStore({app: link.appId, label: link.label, store, allowUndeclared: true})
         } catch (error) {
           // Fermyon creates and links in one call: a failed link must not leave the store behind.
           await backend.deleteStore(store).catch(() => undefined)
@@ -70,7 +70,11 @@ export async function storeRoutes(app: FastifyInstance, {backends}: ServerContex
     {schema: {params: storeParams, body: storeLinkBody}},
     async (request) => {
       const {label, appId, replace} = request.body
-      return backends.forAccount(request.account!).linkStore({app: appId, label, store: request.params.store, replace})
+      return backends.forAccount(request.account!).linkStore({
+        app: appId, label, store: request.params.store, replace,
+        // Fermyon's clients check labels themselves, and its API links any valid label.
+        allowUndeclared: true,
+      })
     },
   )
 

@@ -1,14 +1,15 @@
 import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {UnavailableError} from '../errors.js'
 import {readLegacyRuntimeConfigs} from '../local/legacy-runtime-configs.js'
 import type {ComponentInfo, SqliteDescription} from '../backend.js'
 import {damagedFileError, openDatabase, writeTransaction, type Db, type Statement} from './sqlite.js'
 import {sqliteBinding} from './sqlite-binding.js'
+import {migrate} from './migrations.js'
+import type {ResourceKind} from '../core/ports.js'
 
 const WHAT = 'kvcloud catalog'
 
-// Each entry moves the schema one version up; user_version records how far a file has come.
+// Each entry moves the schema one version up (see migrate()).
 const MIGRATIONS: string[] = [
   `CREATE TABLE stores (
      id         TEXT PRIMARY KEY,
@@ -46,15 +47,45 @@ const MIGRATIONS: string[] = [
      id    TEXT PRIMARY KEY,
      owner INTEGER NOT NULL
    );`,
+  // Resources have a kind (key-value stores; SQLite databases next), and a label is linked once
+  // per kind: a kv label and a sqlite label of the same name are two links. A link's kind is its
+  // resource's, which the composite foreign key holds. Today's stores and links carry over.
+  `CREATE TABLE resources (
+     id         TEXT PRIMARY KEY,
+     kind       TEXT NOT NULL CHECK (kind IN ('key-value', 'sqlite')),
+     name       TEXT NOT NULL,
+     primary_ns TEXT,
+     created_at TEXT NOT NULL,
+     UNIQUE (kind, name),
+     UNIQUE (id, kind)
+   );
+   INSERT INTO resources (id, kind, name, primary_ns, created_at)
+     SELECT id, 'key-value', name, primary_ns, created_at FROM stores;
+   CREATE TABLE resource_links (
+     app_id      INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+     kind        TEXT NOT NULL,
+     label       TEXT NOT NULL,
+     resource_id TEXT NOT NULL,
+     PRIMARY KEY (app_id, kind, label),
+     FOREIGN KEY (resource_id, kind) REFERENCES resources (id, kind) ON DELETE CASCADE
+   );
+   INSERT INTO resource_links (app_id, kind, label, resource_id)
+     SELECT app_id, 'key-value', label, store_id FROM links;
+   DROP TABLE links;
+   DROP TABLE stores;
+   ALTER TABLE resource_links RENAME TO links;
+   CREATE INDEX links_by_resource ON links (resource_id, label);`,
 ]
 
 /** The schema version that added runtime_configs. */
 const RUNTIME_CONFIGS_SCHEMA = 2
 
-export interface StoreRow {
+export interface ResourceRow {
   id: string
+  kind: ResourceKind
   name: string
-  primary_ns: string
+  /** Key-value stores: the namespace that holds the store's own copy of its data. */
+  primary_ns: string | null
   created_at: string
 }
 
@@ -76,12 +107,19 @@ export interface RuntimeConfigRow {
 
 export interface LinkRow {
   app: string
+  app_id: number
+  kind: ResourceKind
   label: string
-  store: string
-  store_id: string
+  resource_id: string
+  resource: string
+  resource_created_at: string
 }
 
-/** The catalog of stores, apps and links (kvcloud's own file, so WAL is fine here). */
+const LINK_COLUMNS = `apps.name AS app, links.app_id, links.kind, links.label, links.resource_id,
+  resources.name AS resource, resources.created_at AS resource_created_at
+  FROM links JOIN apps ON apps.id = links.app_id JOIN resources ON resources.id = links.resource_id`
+
+/** The catalog of resources, apps and links (kvcloud's own file, so WAL is fine here). */
 export class Catalog {
   readonly db: Db
   private readonly statements = new Map<string, Statement>()
@@ -120,23 +158,15 @@ export class Catalog {
   }
 
   private migrate(): void {
-    const version = this.db.pragma('user_version', {simple: true}) as number
-    if (version > MIGRATIONS.length) {
-      throw new UnavailableError(
-        `The kvcloud catalog ${this.path} was written by a newer kvcloud (schema ${version}; this one knows ${MIGRATIONS.length}).`,
-        ['Upgrade kvcloud, or set KVCLOUD_HOME to another folder.'],
-      )
-    }
-    if (version === MIGRATIONS.length) return
     let legacyFile: string | undefined
-    this.write(() => {
-      // Re-read inside the lock: another process may have migrated meanwhile.
-      const current = this.db.pragma('user_version', {simple: true}) as number
-      for (let next = current; next < MIGRATIONS.length; next++) {
-        this.db.exec(MIGRATIONS[next]!)
-        this.db.pragma(`user_version = ${next + 1}`)
-      }
-      if (current < RUNTIME_CONFIGS_SCHEMA) legacyFile = this.importLegacyRuntimeConfigs()
+    migrate(this.db, {
+      steps: MIGRATIONS,
+      describe: `The kvcloud catalog ${this.path}`,
+      newerHint: 'Upgrade kvcloud, or set KVCLOUD_HOME to another folder.',
+      write: (work) => this.write(work),
+      after: (from) => {
+        if (from < RUNTIME_CONFIGS_SCHEMA) legacyFile = this.importLegacyRuntimeConfigs()
+      },
     })
     // Only once its records are committed.
     if (legacyFile) rmSync(legacyFile, {force: true})
@@ -179,46 +209,43 @@ export class Catalog {
     }
   }
 
-  storeByName(name: string): StoreRow | undefined {
-    return this.sql<[string], StoreRow>('SELECT * FROM stores WHERE name = ?').get(name)
+  resourceByName(kind: ResourceKind, name: string): ResourceRow | undefined {
+    return this.sql<[string, string], ResourceRow>('SELECT * FROM resources WHERE kind = ? AND name = ?').get(kind, name)
   }
 
-  storeById(id: string): StoreRow | undefined {
-    return this.sql<[string], StoreRow>('SELECT * FROM stores WHERE id = ?').get(id)
+  resourceById(id: string): ResourceRow | undefined {
+    return this.sql<[string], ResourceRow>('SELECT * FROM resources WHERE id = ?').get(id)
   }
 
-  storesAfter(after: string, limit: number, appName?: string): StoreRow[] {
+  resourcesAfter(kind: ResourceKind, after: string, limit: number, appName?: string): ResourceRow[] {
     if (appName === undefined) {
-      return this.sql<[string, number], StoreRow>('SELECT * FROM stores WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
+      return this.sql<[string, string, number], ResourceRow>('SELECT * FROM resources WHERE kind = ? AND name > ? ORDER BY name LIMIT ?').all(kind, after, limit)
     }
-    return this.sql<[string, string, number], StoreRow>(
-      `SELECT * FROM stores WHERE name > ? AND id IN (
-         SELECT store_id FROM links JOIN apps ON apps.id = links.app_id WHERE apps.name = ?
+    return this.sql<[string, string, string, number], ResourceRow>(
+      `SELECT * FROM resources WHERE kind = ? AND name > ? AND id IN (
+         SELECT resource_id FROM links JOIN apps ON apps.id = links.app_id WHERE apps.name = ?
        ) ORDER BY name LIMIT ?`,
-    ).all(after, appName, limit)
+    ).all(kind, after, appName, limit)
   }
 
-  linksOfStores(storeIds: string[]): LinkRow[] {
-    if (storeIds.length === 0) return []
-    const marks = storeIds.map(() => '?').join(',')
-    return this.sql<string[], LinkRow>(
-      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
-         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
-        WHERE links.store_id IN (${marks}) ORDER BY apps.name, links.label`,
-    ).all(...storeIds)
+  linksOfResources(resourceIds: string[]): LinkRow[] {
+    if (resourceIds.length === 0) return []
+    const marks = resourceIds.map(() => '?').join(',')
+    return this.sql<string[], LinkRow>(`SELECT ${LINK_COLUMNS} WHERE links.resource_id IN (${marks}) ORDER BY apps.name, links.label`).all(...resourceIds)
   }
 
   linksOfApp(appId: number): LinkRow[] {
-    return this.sql<[number], LinkRow>(
-      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
-         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
-        WHERE links.app_id = ? ORDER BY links.label`,
-    ).all(appId)
+    return this.sql<[number], LinkRow>(`SELECT ${LINK_COLUMNS} WHERE links.app_id = ? ORDER BY links.kind, links.label`).all(appId)
+  }
+
+  linkOf(appId: number, kind: ResourceKind, label: string): LinkRow | undefined {
+    return this.sql<[number, string, string], LinkRow>(`SELECT ${LINK_COLUMNS} WHERE links.app_id = ? AND links.kind = ? AND links.label = ?`)
+      .get(appId, kind, label)
   }
 
   /** The distinct labels a store is linked under: the namespaces its file must hold. */
   labelsOfStore(storeId: string): string[] {
-    return this.sql<[string], {label: string}>('SELECT DISTINCT label FROM links WHERE store_id = ? ORDER BY label')
+    return this.sql<[string], {label: string}>('SELECT DISTINCT label FROM links WHERE resource_id = ? ORDER BY label')
       .all(storeId).map((row) => row.label)
   }
 
@@ -230,38 +257,31 @@ export class Catalog {
     return this.sql<[string, number], AppRow>('SELECT * FROM apps WHERE name > ? ORDER BY name LIMIT ?').all(after, limit)
   }
 
-  linkOf(appId: number, label: string): LinkRow | undefined {
-    return this.sql<[number, string], LinkRow>(
-      `SELECT apps.name AS app, links.label, stores.name AS store, stores.id AS store_id
-         FROM links JOIN apps ON apps.id = links.app_id JOIN stores ON stores.id = links.store_id
-        WHERE links.app_id = ? AND links.label = ?`,
-    ).get(appId, label)
-  }
-
-  insertStore(row: StoreRow): void {
-    this.change('INSERT INTO stores (id, name, primary_ns, created_at) VALUES (@id, @name, @primary_ns, @created_at)').run(row)
+  insertResource(row: ResourceRow): void {
+    this.change('INSERT INTO resources (id, kind, name, primary_ns, created_at) VALUES (@id, @kind, @name, @primary_ns, @created_at)').run(row)
   }
 
   setPrimaryNamespace(storeId: string, namespace: string): void {
-    this.change('UPDATE stores SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
+    this.change('UPDATE resources SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
   }
 
-  renameStore(storeId: string, newName: string): void {
-    this.change('UPDATE stores SET name = ? WHERE id = ?').run(newName, storeId)
+  renameResource(id: string, newName: string): void {
+    this.change('UPDATE resources SET name = ? WHERE id = ?').run(newName, id)
   }
 
-  deleteStore(storeId: string): void {
-    this.change('DELETE FROM stores WHERE id = ?').run(storeId)
+  deleteResource(id: string): void {
+    this.change('DELETE FROM resources WHERE id = ?').run(id)
   }
 
-  upsertLink(appId: number, label: string, storeId: string): void {
+  upsertLink(appId: number, kind: ResourceKind, label: string, resourceId: string): void {
     this.change(
-      'INSERT INTO links (app_id, label, store_id) VALUES (?, ?, ?) ON CONFLICT (app_id, label) DO UPDATE SET store_id = excluded.store_id',
-    ).run(appId, label, storeId)
+      `INSERT INTO links (app_id, kind, label, resource_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (app_id, kind, label) DO UPDATE SET resource_id = excluded.resource_id`,
+    ).run(appId, kind, label, resourceId)
   }
 
-  deleteLink(appId: number, label: string): void {
-    this.change('DELETE FROM links WHERE app_id = ? AND label = ?').run(appId, label)
+  deleteLink(appId: number, kind: ResourceKind, label: string): void {
+    this.change('DELETE FROM links WHERE app_id = ? AND kind = ? AND label = ?').run(appId, kind, label)
   }
 
   /** Creates or updates an app for a deploy, bumping its revision; returns its id and new revision. */
