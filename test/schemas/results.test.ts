@@ -112,6 +112,10 @@ describe('--json results match their committed schemas (real binary)', function 
       {args: ['kv', 'create', '-bad'], exitCode: 2, kind: 'usage'},
       {args: ['kv', 'create', 'x/y'], exitCode: 2, kind: 'invalid'},
       {args: ['deploy'], exitCode: 2, kind: 'invalid'},
+      // Parse errors and a mistyped command (the command_not_found hook) print the same object.
+      {args: ['kv', 'get'], exitCode: 2, kind: 'usage'},
+      {args: ['kv', 'list', '--bogus'], exitCode: 2, kind: 'usage'},
+      {args: ['kv', 'lst'], exitCode: 2, kind: 'usage'},
     ]
     for (const {args, exitCode, kind, env} of cases) {
       const body = await json<{error: {kind: string; exitCode: number}}>('error.json', args, {exitCode, env})
