@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 let failed = false
-for (const script of ['kv-local.js', 'sqlite-bindings.js', 'json-import.js', 'lock-hold.js', 'deploy.js', 'remote-import.js', 'server.js', 'install.ts', 'spin-plugin.ts']) {
+for (const script of ['kv-local.js', 'sqlite-bindings.js', 'json-import.js', 'lock-hold.js', 'deploy.js', 'refusals.js', 'remote-import.js', 'server.js', 'install.ts', 'spin-plugin.ts']) {
   console.log(`\n=== bench/${script}`)
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
   const result = spawnSync(process.execPath, [...loader, join(here, script), ...process.argv.slice(2)], {stdio: 'inherit'})

@@ -11,8 +11,9 @@ import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'nod
 import {createServer, type AddressInfo} from 'node:net'
 import {delimiter, join} from 'node:path'
 import {binPath, repoRoot, runToEnd, tempHome} from './helpers/cli.js'
-import {ensureScriptCommand, runShellInPty, type PtyStep} from './deploy/pty.js'
+import {runShellInPty, type PtyStep} from './deploy/pty.js'
 import {shellQuote} from '../src/lib/shell.js'
+import {needScriptCommand} from './helpers/pseudo-terminal.js'
 
 interface Block {
   lang: string
@@ -67,7 +68,9 @@ describe('README snippets, run as written on a fresh KVCLOUD_HOME', function () 
   let cleanup: () => void
   let server: ChildProcessWithoutNullStreams | undefined
 
-  before(() => ensureScriptCommand())
+  before(function () {
+    needScriptCommand(this)
+  })
   beforeEach(() => ({home, cleanup} = tempHome('kvcloud-readme-')))
   afterEach(() => {
     server?.kill('SIGKILL')

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {tempHome} from '../helpers/cli.js'
 import {cli, readAsSpin, snapshot, withBackend, writeApp} from './app-dir.js'
-import {ensureScriptCommand, runInPty} from './pty.js'
+import {runInPty} from './pty.js'
+import {needScriptCommand} from '../helpers/pseudo-terminal.js'
 
 const enter = '\r'
 const down = '\u001b[B'
@@ -16,7 +17,9 @@ describe('deploy and link in a real terminal', function () {
   let cleanup: () => void
   let appDir: string
 
-  before(() => ensureScriptCommand())
+  before(function () {
+    needScriptCommand(this)
+  })
   beforeEach(async () => {
     ;({home, cleanup} = tempHome())
     appDir = join(home, 'app')

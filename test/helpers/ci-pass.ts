@@ -11,3 +11,14 @@ export function skipOnSecondaryPass(context: Context, what: string): void {
   console.log(`    (skipped: KVCLOUD_CI_NODE_PASS=secondary, and ${what} does not depend on the Node running the suite; the first pass ran it)`)
   context.skip()
 }
+
+/**
+ * A test needs a tool this machine lacks. On a developer's machine it says what is missing and
+ * why it matters, then skips, in mocha's output; in CI (CI set) it fails instead, since a CI
+ * machine without the tool would otherwise pass without running the test at all.
+ */
+export function skipOrFailWithout(context: Context, missing: string): void {
+  if (process.env.CI) throw new Error(`${missing}; CI is set, so this fails rather than skips (install it on the CI machine)`)
+  console.log(`    (skipped: ${missing})`)
+  context.skip()
+}

@@ -1,12 +1,12 @@
 import {strict as assert} from 'node:assert'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {binPath} from '../helpers/cli.js'
+import {needScriptCommand} from '../helpers/pseudo-terminal.js'
 import {createStores, deployApp, storeNames, useHome} from './fixtures.js'
 import {shellQuote} from '../../src/lib/shell.js'
 
 // `kv delete` asks only when a person is at a terminal. util-linux `script` gives the real
 // binary a pseudo-terminal; the answer is typed once the question is on screen.
-const hasScript = spawnSync('script', ['--version']).status === 0
 
 function runInTerminal(args: string[], home: string, answer: string): Promise<{screen: string; exitCode: number}> {
   const command = [process.execPath, binPath, ...args].map(shellQuote).join(' ')
@@ -42,10 +42,7 @@ describe('kv delete at a terminal (real binary in a pseudo-terminal)', function 
   const {home} = useHome()
 
   before(function () {
-    if (!hasScript) {
-      console.log('    (skipped: util-linux "script" is not installed, so no pseudo-terminal is available)')
-      this.skip()
-    }
+    needScriptCommand(this)
   })
 
   it('shows the linked apps, asks for the name, and deletes when it is typed', async () => {

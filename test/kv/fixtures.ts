@@ -1,6 +1,7 @@
 import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome, type CliResult} from '../helpers/cli.js'
+import {runInProcess} from '../helpers/in-process.js'
 
 /** Opens the local backend of a test home in this process, for setting up and checking state. */
 export async function withBackend<T>(home: string, work: (backend: LocalBackend) => Promise<T>): Promise<T> {
@@ -34,8 +35,11 @@ export async function storeContents(home: string, store: string): Promise<Record
   })
 }
 
-/** A fresh KVCLOUD_HOME per test, and `kv` bound to it. */
-export function useHome(): {home: () => string; kv: (args: string[], options?: {input?: string | Buffer; env?: NodeJS.ProcessEnv}) => Promise<CliResult>} {
+/**
+ * A fresh KVCLOUD_HOME per test, and `kv` bound to it: the real binary in a child process, or with
+ * `inProcess` the command in this process (helpers/in-process.ts says what that leaves out).
+ */
+export function useHome(options: {inProcess?: boolean} = {}): {home: () => string; kv: (args: string[], options?: {input?: string | Buffer; env?: NodeJS.ProcessEnv}) => Promise<CliResult>} {
   let current: {home: string; cleanup: () => void} | undefined
   beforeEach(() => {
     current = tempHome()
@@ -45,7 +49,12 @@ export function useHome(): {home: () => string; kv: (args: string[], options?: {
     if (!current) throw new Error('useHome() is only usable inside a test')
     return current.home
   }
-  return {home, kv: (args, options = {}) => runCli(args, {home: home(), ...options})}
+  const kv = (args: string[], run: {input?: string | Buffer; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> => {
+    if (!options.inProcess) return runCli(args, {home: home(), ...run})
+    if (run.input !== undefined) throw new Error('an in-process run has no stdin of its own: use useHome() for a test that pipes input')
+    return runInProcess(args, {home: home(), env: run.env})
+  }
+  return {home, kv}
 }
 
 export function hex(text: string | Buffer): string {

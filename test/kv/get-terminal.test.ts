@@ -1,12 +1,12 @@
 import {strict as assert} from 'node:assert'
 import {spawnSync} from 'node:child_process'
 import {binPath} from '../helpers/cli.js'
+import {needScriptCommand} from '../helpers/pseudo-terminal.js'
 import {useHome, withBackend} from './fixtures.js'
 import {shellQuote} from '../../src/lib/shell.js'
 
 // At a terminal, `kv get` ends the value with a newline so the prompt starts on its own line;
 // piped or redirected, the bytes stay exactly as stored (test/kv/pairs tests that).
-const hasScript = spawnSync('script', ['--version']).status === 0
 
 function getInTerminal(home: string, key: string, env: NodeJS.ProcessEnv = {}): string {
   const command = [process.execPath, binPath, 'kv', 'get', '-s', 'shown', key].map(shellQuote).join(' ')
@@ -24,10 +24,7 @@ describe('kv get at a terminal (real binary in a pseudo-terminal)', function () 
   const {home, kv} = useHome()
 
   before(function () {
-    if (!hasScript) {
-      console.log('    (skipped: util-linux "script" is not installed, so no pseudo-terminal is available)')
-      this.skip()
-    }
+    needScriptCommand(this)
   })
 
   beforeEach(async function () {

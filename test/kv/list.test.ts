@@ -1,9 +1,9 @@
 import {strict as assert} from 'node:assert'
 import {createStores, deployApp, useHome} from './fixtures.js'
 
-describe('kv list (real binary)', function () {
+describe('kv list (in-process)', function () {
   this.timeout(60_000)
-  const {home, kv} = useHome()
+  const {home, kv} = useHome({inProcess: true})
 
   async function seed(): Promise<void> {
     await createStores(home(), 'case-a', 'case-b', 'case-c')

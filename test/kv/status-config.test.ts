@@ -14,9 +14,9 @@ function sqliteHere(): {binding: string; version: string} {
   }
 }
 
-describe('status and config (real binary)', function () {
+describe('status and config (in-process)', function () {
   this.timeout(60_000)
-  const {home, kv} = useHome()
+  const {home, kv} = useHome({inProcess: true})
 
   it('status says which backend is in use and where', async () => {
     const [text, json] = await Promise.all([kv(['status']), kv(['status', '--json'])])

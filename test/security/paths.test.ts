@@ -8,8 +8,12 @@ import {Pool} from 'undici'
 import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {buildServer} from '../../src/lib/server/build-server.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
-import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
+import {KvError, type ErrorKind} from '../../src/lib/errors.js'
+import {DEFAULT_LIMITS, isValidAppName} from '../../src/lib/validation.js'
 import {request, type TestServer} from '../server/test-server.js'
+
+/** A call's end: success, or the kind of KvError it was refused with. */
+type Outcome = ErrorKind | 'ok'
 
 const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
@@ -23,6 +27,11 @@ const ALLOWED = [
   /^accounts\/\d+\/stores$/,
   /^accounts\/\d+\/stores\/[0-9a-f]{16}\.db(-wal|-shm|-journal)?$/,
 ]
+
+/** No lone surrogates: the text has a UTF-8 form. */
+function wellFormed(text: string): boolean {
+  return Buffer.from(text, 'utf8').toString('utf8') === text
+}
 
 function walk(root: string, dir = root): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -96,22 +105,64 @@ describe('names never reach the file system as paths (through the server)', func
     assert.ok(created > 10, `${created} stores created`)
   })
 
-  it('renames, links, deploys and writes keys under hostile names without any of them becoming a path', async function () {
+  it('renames, links, deploys and writes keys under hostile names, each refused with the kind its input earns, none becoming a path', async function () {
     const backend = await HttpBackend.connect({url: server.url, token, limits: DEFAULT_LIMITS})
+    const refusals = new Map<string, number>()
+    /** Runs one call: it succeeds, or fails with a KvError of a kind in `allowed` (never a 5xx, never an unexpected error). */
+    async function outcome(what: string, call: () => Promise<unknown>, allowed: Outcome[]): Promise<Outcome> {
+      let result: Outcome = 'ok'
+      try {
+        await call()
+      } catch (error) {
+        assert.ok(error instanceof KvError, `${what}: not a KvError: ${String(error)}`)
+        result = error.kind
+        const tally = `${what.split(' ')[0]} ${error.kind}`
+        refusals.set(tally, (refusals.get(tally) ?? 0) + 1)
+      }
+      assert.ok(allowed.includes(result), `${what}: ${result}, expected ${allowed.join(' or ')}`)
+      return result
+    }
     try {
       await backend.createStore('victim')
       await fc.assert(
         fc.asyncProperty(nameArbitrary, nameArbitrary, nameArbitrary, async (name, app, key) => {
-          await backend.renameStore('victim', name).then(() => backend.renameStore(name, 'victim'), () => undefined)
-          await backend.deploy({app: {name: app, components: [{id: 'web', keyValueStores: ['default'], sqliteDatabases: []}]}, links: [{label: 'default', store: 'victim', create: false}]})
-            .catch(() => undefined)
-          await backend.linkStore({app, label: 'default', store: name}).catch(() => undefined)
-          await backend.setValues({store: 'victim'}, [{key, value: Buffer.from(name)}]).catch(() => undefined)
+          const quoted = JSON.stringify(name)
+          // A store name outside the rule is refused as invalid; a good one is taken, unless a store has it already.
+          const renamed = await outcome(`rename victim to ${quoted}`, () => backend.renameStore('victim', name),
+            STORE_NAME.test(name) ? ['ok', 'conflict'] : ['invalid'])
+          if (renamed === 'ok') await outcome(`rename ${quoted} back`, () => backend.renameStore(name, 'victim'), ['ok'])
+          // Deploy holds app names to Spin's id rule; a good name deploys.
+          const appValid = isValidAppName(app)
+          await outcome(`deploy ${JSON.stringify(app)}`, () => backend.deploy({
+            app: {name: app, components: [{id: 'web', keyValueStores: ['default'], sqliteDatabases: []}]},
+            links: [{label: 'default', store: 'victim', create: false}],
+          }), appValid ? ['ok'] : ['invalid'])
+          // An app that could not deploy is not found (a name that is not even UTF-8 cannot be sent: invalid). After a
+          // deploy, "default" points at victim: linking it to another store conflicts, to a missing one is not found.
+          const linkAllowed: Outcome[] = !appValid ? [wellFormed(app) ? 'not-found' : 'invalid']
+            : name === 'victim' ? ['ok']
+            : STORE_NAME.test(name) ? ['not-found', 'conflict']
+            : ['invalid', 'not-found']
+          await outcome(`link ${JSON.stringify(app)} default to ${quoted}`, () => backend.linkStore({app, label: 'default', store: name}), linkAllowed)
+          // Keys are checked before they are sent: empty or not UTF-8 is invalid, over the key limit too large.
+          const keyAllowed: Outcome[] = key === '' || !wellFormed(key) ? ['invalid']
+            : Buffer.byteLength(key) > DEFAULT_LIMITS.maxKeyBytes ? ['too-large']
+            : ['ok']
+          await outcome(`set ${JSON.stringify(key)}`, () => backend.setValues({store: 'victim'}, [{key, value: Buffer.from(name)}]), keyAllowed)
         }),
         {numRuns: 100},
       )
       // Renaming onto a path is refused outright.
-      await assert.rejects(backend.renameStore('victim', '../../outside'), /Invalid key value store name/)
+      await assert.rejects(backend.renameStore('victim', '../../outside'), (error: unknown) => {
+        assert.ok(error instanceof KvError)
+        assert.equal(error.kind, 'invalid')
+        assert.match(error.message, /Invalid key value store name/)
+        return true
+      })
+      // The hostile inputs did reach every kind of refusal, so the assertions above were exercised.
+      for (const expected of ['rename invalid', 'deploy invalid', 'link not-found']) {
+        assert.ok(refusals.has(expected), `no "${expected}" among ${JSON.stringify([...refusals])}`)
+      }
     } finally {
       await backend.close()
     }

@@ -1,5 +1,5 @@
 // Soak: the seven attacks of issue 11 ("the server under hostile clients"), each longer and
-// bigger than its test in test/hostile/, on the real binary where it matters. Prints figures per
+// bigger than its test in test/stress/, on the real binary where it matters. Prints figures per
 // section; exits 1 when one of them breaks what the server promises (a lock-out, a write after
 // revocation, a U+FFFD stored, memory not bounded, a false 404, anything acknowledged lost).
 //   npm run build && node --import tsx test/soak/hostile-soak.ts [--seconds 60] [--rounds 20] [--big 900]
@@ -14,7 +14,7 @@ import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {AccountRegistry} from '../../src/lib/server/accounts.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {bigPairs, droppingProxy, freshConnectionAnswers, rssSampler, slowHeaders, trickle} from '../hostile/hostile-helpers.js'
+import {bigPairs, droppingProxy, freshConnectionAnswers, rssSampler, slowHeaders, trickle} from '../stress/hostile-helpers.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
 import {createToken} from '../reliability/server-helpers.js'
 

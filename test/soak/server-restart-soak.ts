@@ -10,7 +10,7 @@ import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess} from '../remote/server-process.js'
 import {createToken} from '../reliability/server-helpers.js'
-import {summarize, valueOf, writeThroughStop} from '../reliability/server-load.js'
+import {summarize, valueOf, writeThroughStop} from '../stress/server-load.js'
 
 const {values} = parseArgs({options: {rounds: {type: 'string', default: '20'}, writers: {type: 'string', default: '40'}}})
 const rounds = Number(values.rounds)

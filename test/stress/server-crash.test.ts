@@ -6,7 +6,7 @@ import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {binPath, tempHome} from '../helpers/cli.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {accountFiles, countKeys, createToken, integrityCheck} from './server-helpers.js'
+import {accountFiles, countKeys, createToken, integrityCheck} from '../reliability/server-helpers.js'
 
 const PAIRS = 100_000
 /** The first bytes of a rollback journal that still holds a transaction (SQLite's file format). */

@@ -6,7 +6,7 @@ import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {createToken} from './server-helpers.js'
+import {createToken} from '../reliability/server-helpers.js'
 
 const HTTP_BACKEND_CLIENTS = 40
 const RAW_CLIENTS = 10

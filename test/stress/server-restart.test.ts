@@ -6,7 +6,7 @@ import {HttpBackend} from '../../src/lib/remote/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {createToken} from './server-helpers.js'
+import {createToken} from '../reliability/server-helpers.js'
 import {summarize, valueOf, writeThroughStop} from './server-load.js'
 
 describe('the server stopped with SIGTERM while many clients write', function () {
