@@ -11,7 +11,7 @@
 const COMPOSITION_ROOTS = ['^src/lib/cli/backend-choice\\.ts$', '^src/lib/server/account-backends\\.ts$', '^src/fast-path/']
 
 /** @type {import('dependency-cruiser').IConfiguration} */
-module.exports = {
+export default {
   forbidden: [
     {
       name: 'no-cycle',
