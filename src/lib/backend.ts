@@ -1,7 +1,6 @@
-// The one interface every backend implements: the local SQLite backend, the
-// HTTP client of a kvcloud server, and (later) a PostgreSQL-backed server store.
-// The server is a thin HTTP layer over this same interface, so the rules live
-// in the implementations' shared helpers, never in commands.
+// The one interface every backend offers: the embedded backend and a server's accounts (the
+// core's rules over storage ports, src/lib/core) and the HTTP client of a kvcloud server. The
+// server is a thin HTTP layer over this same interface, so no rule lives in a command or a route.
 
 /** Where a pair operation goes: a store by name, or the store an app links under a label. */
 export type StoreTarget = {store: string} | {app: string; label: string}
@@ -143,20 +142,18 @@ export interface Limits {
   maxValueBytes: number
 }
 
-export interface Backend {
-  readonly kind: 'local' | 'remote'
-
-  describe(): Promise<BackendDescription>
-
-  // Stores
+/** Key-value stores as resources: their names and links. */
+export interface StoreResources {
   listStores(options?: StoreListOptions): Promise<Page<StoreInfo>>
   getStore(name: string): Promise<StoreInfo>
   createStore(name: string): Promise<StoreInfo>
   /** Deletes the store, its data and every link to it. */
   deleteStore(name: string): Promise<void>
   renameStore(name: string, newName: string): Promise<void>
+}
 
-  // Pairs
+/** The data inside key-value stores: pairs, imports and exports. */
+export interface KeyValueData {
   /** NotFoundError when the key is absent. */
   getValue(target: StoreTarget, key: string): Promise<Uint8Array>
   /** All pairs in one transaction. */
@@ -169,8 +166,10 @@ export interface Backend {
   importPairs(target: StoreTarget, batches: AsyncIterable<Pair[]>, options?: ImportOptions): Promise<ImportResult>
   /** Every pair, in key order. */
   exportPairs(target: StoreTarget): AsyncIterable<Pair>
+}
 
-  // Apps and links
+/** Apps, the links of their labels, and deploys. */
+export interface AppsAndLinks {
   listApps(options?: PageOptions): Promise<Page<AppInfo>>
   getApp(name: string): Promise<AppInfo>
   /** Removes the app and its links; never a store or its data. */
@@ -178,7 +177,12 @@ export interface Backend {
   linkStore(request: LinkRequest): Promise<LinkResult>
   unlinkStore(app: string, label: string): Promise<UnlinkResult>
   deploy(request: DeployRequest): Promise<DeployResult>
+}
 
+/** What every backend offers: the embedded one, a server's accounts, and the HTTP client of a server. */
+export interface Backend extends StoreResources, KeyValueData, AppsAndLinks {
+  readonly kind: 'local' | 'remote'
+  describe(): Promise<BackendDescription>
   close(): Promise<void>
 }
 

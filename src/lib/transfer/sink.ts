@@ -35,11 +35,3 @@ export async function writeChunks(stream: Writable, chunks: AsyncIterable<string
   if (failure && failure.code !== 'EPIPE') throw failure
   return failure === undefined
 }
-
-/** Resolves once everything written so far has been handed to the operating system. */
-export function flush(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.writableLength === 0) resolve()
-    else stream.write('', () => resolve())
-  })
-}
