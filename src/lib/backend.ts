@@ -2,6 +2,10 @@
 // core's rules over storage ports, src/lib/core) and the HTTP client of a kvcloud server. The
 // server is a thin HTTP layer over this same interface, so no rule lives in a command or a route.
 
+import type {ComponentInfo} from './spin/manifest.js'
+// A component is Spin's (spin/manifest.ts); every backend stores and returns it.
+export type {ComponentInfo}
+
 /** Where a pair operation goes: a store by name, or the store an app links under a label. */
 export type StoreTarget = {store: string} | {app: string; label: string}
 
@@ -40,12 +44,6 @@ export interface KeyListOptions extends PageOptions {
 export interface StoreListOptions extends PageOptions {
   /** Only stores with a link to this app (NotFound when the app does not exist). */
   app?: string
-}
-
-export interface ComponentInfo {
-  id: string
-  keyValueStores: string[]
-  sqliteDatabases: string[]
 }
 
 export interface AppLink {

@@ -7,7 +7,7 @@ import {deployCommandLine, reportFromPlan, unansweredLabelsError} from '../../sr
 import {shellQuote} from '../../src/lib/shell.js'
 import {parseSeedPairs, requireSeedLabel} from '../../src/lib/deploy/seed.js'
 import {defaultStoreName, uniqueStoreName} from '../../src/lib/deploy/store-name.js'
-import {parseManifest, type SpinManifest} from '../../src/lib/manifest/manifest.js'
+import {parseManifest, type SpinManifest} from '../../src/lib/spin/manifest.js'
 
 function manifest(labels: string[], options: {name?: string; sqlite?: string[]} = {}): SpinManifest {
   const list = (items: string[]) => `[${items.map((item) => JSON.stringify(item)).join(', ')}]`

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {planDeploy, toDeployRequest, type DeployPlan} from '../../src/lib/deploy/plan.js'
-import {parseManifest} from '../../src/lib/manifest/manifest.js'
+import {parseManifest} from '../../src/lib/spin/manifest.js'
 import {askForUnansweredLabels, PromptCancelledError, Prompter} from '../../src/lib/prompts.js'
 import {keys, ScriptedTerminal} from './scripted-terminal.js'
 

@@ -8,13 +8,9 @@ import {parse as parseToml} from 'smol-toml'
 import {InvalidInputError} from '../../src/lib/errors.js'
 import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
-import {
-  renderRuntimeConfig,
-  runtimeConfigPath,
-  spinUpCommand,
-  storePathFor,
-  updateRuntimeConfig,
-} from '../../src/lib/runtime-config.js'
+import {renderRuntimeConfig, runtimeConfigPath, storePathFor} from '../../src/lib/spin/runtime-config.js'
+import {updateRuntimeConfig} from '../../src/lib/spin/runtime-config-file.js'
+import {spinUpCommand} from '../../src/lib/spin/spin-up.js'
 
 /** smol-toml builds null-prototype tables; compare plain data. */
 const parse = (text: string) => JSON.parse(JSON.stringify(parseToml(text))) as unknown
@@ -95,6 +91,21 @@ describe('runtime config: content', () => {
     const {text, change} = renderRuntimeConfig(written, FILE, [], ['promptstore', 'mine'])
     assert.deepEqual(change.removed, ['promptstore'])
     assert.equal(text, original)
+  })
+
+  it('edits sqlite_database tables the same way, leaving the key_value_store tables beside them alone', () => {
+    const kv = renderRuntimeConfig(undefined, FILE, [entry('default', 'case-a')]).text
+    const {text, change} = renderRuntimeConfig(kv, FILE, [entry('default', 'orders', '/data/orders.db')], [], 'sqlite_database')
+    assert.deepEqual(change.written, ['default'])
+    assert.equal(text.slice(0, kv.length), kv)
+    assert.match(text, /\n\[sqlite_database\.default\]\n# Managed by kvcloud: SQLite database "orders"\./)
+    assert.deepEqual(parse(text), {
+      key_value_store: {default: {type: 'spin', path: '/home/me/.kvcloud/stores/case-a.db'}},
+      sqlite_database: {default: {type: 'spin', path: '/data/orders.db'}},
+    })
+    const removed = renderRuntimeConfig(text, FILE, [], ['default'], 'sqlite_database')
+    assert.deepEqual(removed.change.removed, ['default'])
+    assert.equal(removed.text, kv)
   })
 
   it('refuses a broken file with its name and line, and writes nothing', async () => {

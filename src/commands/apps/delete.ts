@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {AppLink} from '../../lib/backend.js'
-import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/deploy/spin-runtime.js'
+import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/spin/app-runtime-config.js'
 import {CancelledError, InvalidInputError} from '../../lib/errors.js'
 import {commandLine} from '../../lib/cli-name.js'
 

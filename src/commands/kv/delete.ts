@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
 import {CancelledError, InvalidInputError} from '../../lib/errors.js'
-import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
+import {refreshRuntimeConfigsOfStore} from '../../lib/spin/app-runtime-config.js'
 import {deleteWarning} from '../../lib/render/delete-warning.js'
 import {commandLine} from '../../lib/cli-name.js'
 

@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {refreshRuntimeConfigsOfStore} from '../../lib/deploy/spin-runtime.js'
+import {refreshRuntimeConfigsOfStore} from '../../lib/spin/app-runtime-config.js'
 import {BaseCommand} from '../../base-command.js'
 import {validateStoreName} from '../../lib/validation.js'
 

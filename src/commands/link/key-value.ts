@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {LinkResult} from '../../lib/backend.js'
-import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
+import {refreshAppRuntimeConfig} from '../../lib/spin/app-runtime-config.js'
 import {CancelledError, InvalidInputError, NotFoundError} from '../../lib/errors.js'
 import {validateLabel, validateStoreName} from '../../lib/validation.js'
 import {commandLine} from '../../lib/cli-name.js'

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import type {UnlinkResult} from '../../lib/backend.js'
-import {refreshAppRuntimeConfig} from '../../lib/deploy/spin-runtime.js'
+import {refreshAppRuntimeConfig} from '../../lib/spin/app-runtime-config.js'
 import {NotFoundError} from '../../lib/errors.js'
 
 export interface UnlinkKeyValueResult extends UnlinkResult {

@@ -4,7 +4,7 @@
 
 import type {AppInfo, AppLink, ComponentInfo, DeployAction, DeployRequest, Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import {compareText, type SpinManifest} from '../manifest/manifest.js'
+import {compareText, type SpinManifest} from '../spin/manifest.js'
 import {validateAppName, validateStoreName} from '../validation.js'
 import {formatLinkSpec, RESOURCE_KIND, type LinkSpec} from './link-spec.js'
 import {requireDeclared} from '../core/rules.js'

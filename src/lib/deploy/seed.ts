@@ -1,6 +1,6 @@
 import type {Pair} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
-import type {SpinManifest} from '../manifest/manifest.js'
+import type {SpinManifest} from '../spin/manifest.js'
 import {requireSeedLabel as requireCoreSeedLabel} from '../core/rules.js'
 
 /** `--key-value KEY=VALUE` flags, split on the first "=" as `kv set` does. */

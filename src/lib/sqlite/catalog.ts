@@ -1,6 +1,6 @@
 import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {readLegacyRuntimeConfigs} from '../local/legacy-runtime-configs.js'
+import {readLegacyRuntimeConfigs} from '../spin/legacy-runtime-configs.js'
 import type {ComponentInfo, SqliteDescription} from '../backend.js'
 import {damagedFileError, openDatabase, writeTransaction, type Db, type Statement} from './sqlite.js'
 import {sqliteBinding} from './sqlite-binding.js'

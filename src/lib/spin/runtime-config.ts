@@ -1,22 +1,27 @@
-// The runtime config file that lets `spin up` open kvcloud's local stores: one
-// `[key_value_store.LABEL] type = "spin" path = "..."` table per linked label, pointing at the
-// store's SQLite file (Spin's own format). Only the tables kvcloud writes are touched; the rest of
-// the user's file, comments included, stays as it was.
+// Spin's runtime config file, as kvcloud edits it: one `[TABLE.LABEL] type = "spin" path = "..."`
+// table per linked label (TABLE is key_value_store for key value stores, sqlite_database for
+// SQLite databases), pointing at kvcloud's file in Spin's own format. Only the tables kvcloud
+// writes are touched; the rest of the user's file, comments included, stays as it was. Pure: the
+// file I/O is in runtime-config-file.ts, the `spin up` line in spin-up.ts.
 
-import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
-import type {AppInfo, Backend} from './backend.js'
-import {InvalidInputError, UnavailableError} from './errors.js'
-import {shellQuote} from './shell.js'
+import {InvalidInputError} from '../errors.js'
 import {isTomlTable, type TomlTable} from './toml-table.js'
 
 export const DEFAULT_RUNTIME_CONFIG_NAME = 'runtime-config.toml'
 
 /** The marker kvcloud puts in the tables it manages, so it can tell them from the user's own. */
 const MARKER = '# Managed by kvcloud'
+
+/** The runtime config tables kvcloud writes: Spin's key value stores and its SQLite databases. */
+export type RuntimeConfigTable = 'key_value_store' | 'sqlite_database'
+
+/** What the marker comment of each table calls the thing it points at. */
+const TABLE_NOUNS: Record<RuntimeConfigTable, string> = {
+  key_value_store: 'key value store',
+  sqlite_database: 'SQLite database',
+}
 
 export interface RuntimeConfigEntry {
   label: string
@@ -37,22 +42,6 @@ export interface RuntimeConfigChange {
   removed: string[]
   /** False when the file already said exactly this. */
   changed: boolean
-}
-
-/** A backend that keeps stores as files Spin can open (the local one). */
-export interface StoreFileBackend extends Backend {
-  storeFilePath(name: string): string
-  runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined>
-  rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void>
-  /**
-   * Runs `work` with the app as it is now (undefined once deleted) while no other kvcloud of
-   * this home can change apps or links, so a runtime config written from it is never stale.
-   */
-  withAppsHeld<T>(app: string, work: (now: {app?: AppInfo; location?: RuntimeConfigLocation}) => T): T
-}
-
-export function hasStoreFiles(backend: Backend): backend is StoreFileBackend {
-  return backend.kind === 'local' && typeof (backend as Partial<StoreFileBackend>).storeFilePath === 'function'
 }
 
 /** `--runtime-config FILE` (relative to `cwd`), else runtime-config.toml beside the manifest. */
@@ -87,21 +76,22 @@ export function storePathFor(runtimeConfigFile: string, storeFile: string): stri
 }
 
 /**
- * The new text of a runtime config. Pure. `entries` are written (or rewritten); `remove` drops the
- * tables kvcloud wrote for those labels. A label the user configured with another store type is
- * kept as the user wrote it.
+ * The new text of a runtime config. Pure. `entries` are written (or rewritten) as `[table.LABEL]`
+ * tables (key_value_store unless told); `remove` drops the tables kvcloud wrote for those labels.
+ * A label the user configured with another store type is kept as the user wrote it.
  */
 export function renderRuntimeConfig(
   existing: string | undefined,
   file: string,
   entries: readonly RuntimeConfigEntry[],
   remove: readonly string[] = [],
+  table: RuntimeConfigTable = 'key_value_store',
 ): {text: string; change: RuntimeConfigChange} {
   const original = existing ?? ''
   const doc = existing === undefined ? {} : parseRuntimeConfig(existing, file)
-  const stores = isTomlTable(doc.key_value_store) ? doc.key_value_store : {}
+  const stores = isTomlTable(doc[table]) ? doc[table] : {}
   const change: RuntimeConfigChange = {file, written: [], keptUserEntries: [], replacedUserEntries: [], removed: [], changed: false}
-  const chunks = splitChunks(original)
+  const chunks = splitChunks(original, table)
   let rewriteWhole = false
   const expected: TomlTable = {}
 
@@ -125,7 +115,7 @@ export function renderRuntimeConfig(
     const value = {type: 'spin', path: storePathFor(file, entry.storeFile)}
     expected[entry.label] = value
     change.written.push(entry.label)
-    const block = renderTable(entry, value)
+    const block = renderTable(table, entry, value)
     const chunk = chunks.find((candidate) => candidate.label === entry.label)
     const ours = chunk?.body.some((line) => line.trim().startsWith(MARKER)) ?? false
     if (!ours && isTomlTable(current) && typeof current.path === 'string' && current.path !== value.path) {
@@ -148,20 +138,20 @@ export function renderRuntimeConfig(
   while (change.removed.length > 0 && lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop()
   let text = lines.length === 0 ? '' : lines.join('\n') + '\n'
   // An edit is checked by parsing its result; an unchanged text was valid and already said this.
-  if (rewriteWhole || (text !== original && !matches(text, expected, change.removed))) {
-    const merged: TomlTable = {...doc, key_value_store: {...stores, ...expected}}
-    for (const label of change.removed) delete (merged.key_value_store as TomlTable)[label]
+  if (rewriteWhole || (text !== original && !matches(text, table, expected, change.removed))) {
+    const merged: TomlTable = {...doc, [table]: {...stores, ...expected}}
+    for (const label of change.removed) delete (merged[table] as TomlTable)[label]
     text = stringify(merged) + '\n'
   }
   change.changed = text !== original
   return {text, change}
 }
 
-function renderTable(entry: RuntimeConfigEntry, value: {type: string; path: string}): string[] {
+function renderTable(table: RuntimeConfigTable, entry: RuntimeConfigEntry, value: {type: string; path: string}): string[] {
   const key = /^[A-Za-z0-9_-]+$/.test(entry.label) ? entry.label : JSON.stringify(entry.label)
   return [
-    `[key_value_store.${key}]`,
-    `${MARKER}: key value store "${entry.store}". kvcloud deploy and kvcloud link rewrite this table.`,
+    `[${table}.${key}]`,
+    `${MARKER}: ${TABLE_NOUNS[table]} "${entry.store}". kvcloud deploy and kvcloud link rewrite this table.`,
     ...stringify(value).split('\n').filter((line) => line !== ''),
   ]
 }
@@ -169,7 +159,7 @@ function renderTable(entry: RuntimeConfigEntry, value: {type: string; path: stri
 /**
  * The file as a list of chunks, each a table header with its keys (`body`) and the comments and
  * blank lines after its last key (`tail`, kept as the user wrote them). The first chunk holds
- * what comes before any header. `label` is set for `[key_value_store.LABEL]` headers.
+ * what comes before any header. `label` is set for `[TABLE.LABEL]` headers of the table edited.
  */
 interface Chunk {
   label?: string
@@ -178,10 +168,15 @@ interface Chunk {
 }
 
 const ANY_HEADER = /^\s*\[/
-const STORE_HEADER = /^\s*\[\s*key_value_store\s*\.\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*\]\s*(?:#.*)?$/
 const COMMENT_OR_BLANK = /^\s*(?:#.*)?$/
 
-function splitChunks(text: string): Chunk[] {
+/** `[TABLE.LABEL]`, the label bare or quoted, with an optional comment after it. */
+function labelHeader(table: RuntimeConfigTable): RegExp {
+  return new RegExp(`^\\s*\\[\\s*${table}\\s*\\.\\s*("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\\s*\\]\\s*(?:#.*)?$`)
+}
+
+function splitChunks(text: string, table: RuntimeConfigTable): Chunk[] {
+  const labelHeaderOfTable = labelHeader(table)
   if (text === '') return []
   const lines = text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n')
   const chunks: Chunk[] = []
@@ -197,7 +192,7 @@ function splitChunks(text: string): Chunk[] {
   for (const line of lines) {
     if (ANY_HEADER.test(line)) {
       close()
-      const match = STORE_HEADER.exec(line)
+      const match = labelHeaderOfTable.exec(line)
       current = {label: match ? unquoteKey(match[1]!) : undefined, body: [line], tail: []}
     } else {
       current.body.push(line)
@@ -223,113 +218,17 @@ function joinChunks(chunks: Chunk[]): string[] {
 }
 
 /** Checks that an edited text says what was intended; if not, the caller rewrites the whole file. */
-function matches(text: string, expected: TomlTable, removed: string[]): boolean {
+function matches(text: string, table: RuntimeConfigTable, expected: TomlTable, removed: string[]): boolean {
   let doc: TomlTable
   try {
     doc = parse(text) as TomlTable
   } catch {
     return false
   }
-  const stores = isTomlTable(doc.key_value_store) ? doc.key_value_store : {}
+  const stores = isTomlTable(doc[table]) ? doc[table] : {}
   for (const [label, value] of Object.entries(expected)) {
     const actual = stores[label]
     if (!isTomlTable(actual) || JSON.stringify(actual) !== JSON.stringify(value)) return false
   }
   return removed.every((label) => !(label in stores))
-}
-
-async function readRuntimeConfigText(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new UnavailableError(`Cannot read the runtime config ${file}: ${(error as Error).message}`)
-  }
-}
-
-/** Reads the current file (undefined when it does not exist yet) and checks that it parses. */
-export async function readRuntimeConfig(file: string): Promise<string | undefined> {
-  const text = await readRuntimeConfigText(file)
-  if (text !== undefined) parseRuntimeConfig(text, file)
-  return text
-}
-
-/**
- * Applies entries and removals to the file on disk, atomically: the new text goes to a temporary
- * file created exclusively beside the real file (a planted symlink is never followed), which then
- * replaces it. A runtime config that is a symlink is edited where it points, so the link stays.
- * Synchronous, so callers can hold kvcloud's catalog lock around reading the links and writing.
- */
-export function updateRuntimeConfig(
-  file: string,
-  entries: readonly RuntimeConfigEntry[],
-  remove: readonly string[] = [],
-): RuntimeConfigChange {
-  const target = realTarget(file)
-  const existing = readTextIfAny(target)
-  // renderRuntimeConfig parses it, and refuses a broken file before anything is written.
-  const {text, change} = renderRuntimeConfig(existing, file, entries, remove)
-  if (!change.changed) return change
-  if (!existsSync(dirname(target))) {
-    throw new InvalidInputError(`Cannot write the runtime config ${file}: the folder ${dirname(target)} does not exist.`, [
-      'Create the folder first, or pass --runtime-config with a file in an existing folder.',
-    ])
-  }
-  const temporary = `${target}.kvcloud-${process.pid}-${randomBytes(4).toString('hex')}.tmp`
-  try {
-    const mode = existing === undefined ? 0o644 : statSync(target).mode & 0o777
-    const fd = openSync(temporary, 'wx', mode)
-    try {
-      writeFileSync(fd, text)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(temporary, target)
-  } catch (error) {
-    try {
-      rmSync(temporary, {force: true})
-    } catch {
-      // Never made (a name too long, a folder gone): nothing to remove.
-    }
-    // The system's message without the temporary file's name ("ENAMETOOLONG: name too long, open '...'").
-    const reason = (error as Error).message.replace(/, \w+ '[^']*'$/, '')
-    throw new UnavailableError(`Cannot write the runtime config ${file}: ${reason}`)
-  }
-  return change
-}
-
-/** The file a path names, following symlinks (a runtime config kept elsewhere and linked in). */
-function realTarget(file: string): string {
-  try {
-    return lstatSync(file).isSymbolicLink() ? realpathSync(file) : file
-  } catch {
-    return file
-  }
-}
-
-function readTextIfAny(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new UnavailableError(`Cannot read the runtime config ${file}: ${(error as Error).message}`)
-  }
-}
-
-/** The `spin up` line to copy, with paths relative to `cwd` when that is shorter. */
-export function spinUpCommand(manifestFile: string, runtimeConfigFile: string, cwd: string = process.cwd()): string {
-  const show = (path: string) => {
-    const rel = relative(cwd, path)
-    return rel !== '' && !isAbsolute(rel) && rel.length < path.length ? rel : path
-  }
-  const parts = ['spin', 'up']
-  if (resolve(dirname(manifestFile)) !== resolve(cwd) || !manifestFile.endsWith('spin.toml')) parts.push('-f', shellQuote(show(manifestFile)))
-  parts.push('--runtime-config-file', shellQuote(show(runtimeConfigFile)))
-  return parts.join(' ')
-}
-
-/** Where deploy wrote an app's runtime config, and the manifest it was deployed from. */
-export interface RuntimeConfigLocation {
-  runtimeConfig: string
-  manifest: string
 }

@@ -6,7 +6,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {parse} from 'smol-toml'
 import {openDatabase} from '../sqlite/sqlite.js'
-import {isTomlTable} from '../toml-table.js'
+import {isTomlTable} from './toml-table.js'
 
 export interface SpinData {
   label: string

@@ -1,11 +1,47 @@
-// Keeps the runtime config file of an app in step with its links, on the local backend only:
-// deploy writes it and records where; link and unlink rewrite it when deploy recorded one.
+// Keeps the runtime config file of an app in step with its links, on a backend whose stores are
+// files Spin can open (the local one): deploy writes it and records where; link and unlink
+// rewrite it when deploy recorded one. The backend is reached through the few methods below, so
+// this module knows nothing of backends beyond them.
 
 import {existsSync} from 'node:fs'
-import type {AppInfo, Backend} from '../backend.js'
-import {
-  hasStoreFiles, readRuntimeConfig, spinUpCommand, updateRuntimeConfig, type RuntimeConfigChange, type RuntimeConfigLocation, type StoreFileBackend,
-} from '../runtime-config.js'
+import {readRuntimeConfig, updateRuntimeConfig} from './runtime-config-file.js'
+import type {RuntimeConfigChange} from './runtime-config.js'
+import {spinUpCommand} from './spin-up.js'
+
+/** Where deploy wrote an app's runtime config, and the manifest it was deployed from. */
+export interface RuntimeConfigLocation {
+  runtimeConfig: string
+  manifest: string
+}
+
+/** What this module reads of an app: its declared labels and its links. */
+export interface LinkedApp {
+  name: string
+  labels: string[]
+  links: Array<{label: string; store: string}>
+}
+
+/** Any backend: its kind, and its apps. */
+export interface AppSource {
+  kind: string
+  getApp(name: string): Promise<LinkedApp>
+}
+
+/** A backend that keeps stores as files Spin can open (the local one). */
+export interface StoreFiles extends AppSource {
+  storeFilePath(name: string): string
+  runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined>
+  rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void>
+  /**
+   * Runs `work` with the app as it is now (undefined once deleted) while no other kvcloud of
+   * this home can change apps or links, so a runtime config written from it is never stale.
+   */
+  withAppsHeld<T>(app: string, work: (now: {app?: LinkedApp; location?: RuntimeConfigLocation}) => T): T
+}
+
+export function hasStoreFiles<B extends AppSource>(backend: B): backend is B & StoreFiles {
+  return backend.kind === 'local' && typeof (backend as Partial<StoreFiles>).storeFilePath === 'function'
+}
 
 export interface RuntimeConfigOutcome {
   change: RuntimeConfigChange
@@ -14,14 +50,14 @@ export interface RuntimeConfigOutcome {
 }
 
 /** Checks an existing runtime config parses, before a deploy changes anything. */
-export async function checkRuntimeConfig(backend: Backend, file: string): Promise<void> {
+export async function checkRuntimeConfig(backend: AppSource, file: string): Promise<void> {
   if (hasStoreFiles(backend)) await readRuntimeConfig(file)
 }
 
 /** Writes every linked, declared label of `app`; undefined when the backend has no store files. */
 export async function writeAppRuntimeConfig(
-  backend: Backend,
-  app: AppInfo,
+  backend: AppSource,
+  app: LinkedApp,
   location: RuntimeConfigLocation,
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | undefined> {
@@ -38,7 +74,7 @@ export async function writeAppRuntimeConfig(
  * deploy commands writes last, writes the links as they are after both. `remove` drops tables
  * of labels no longer linked; an app deleted meanwhile keeps none.
  */
-function syncRuntimeConfig(backend: StoreFileBackend, appName: string, location: RuntimeConfigLocation, remove: string[]): RuntimeConfigChange | undefined {
+function syncRuntimeConfig(backend: StoreFiles, appName: string, location: RuntimeConfigLocation, remove: string[]): RuntimeConfigChange | undefined {
   return backend.withAppsHeld(appName, ({app}) => {
     const entries = (app?.links ?? [])
       .filter((link) => app!.labels.includes(link.label))
@@ -57,7 +93,7 @@ function syncRuntimeConfig(backend: StoreFileBackend, appName: string, location:
  * 'remote' on a backend without store files.
  */
 export async function refreshAppRuntimeConfig(
-  backend: Backend,
+  backend: AppSource,
   appName: string,
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | 'unknown' | 'remote'> {
@@ -74,7 +110,7 @@ export interface AppRuntimeConfigRecord {
   labels: string[]
 }
 
-export async function recordOfApp(backend: Backend, appName: string): Promise<AppRuntimeConfigRecord | undefined> {
+export async function recordOfApp(backend: AppSource, appName: string): Promise<AppRuntimeConfigRecord | undefined> {
   if (!hasStoreFiles(backend)) return undefined
   const location = await backend.runtimeConfigLocation(appName)
   if (!location) return undefined
@@ -82,7 +118,7 @@ export async function recordOfApp(backend: Backend, appName: string): Promise<Ap
 }
 
 /** After `apps delete`: the app's kvcloud tables leave its runtime config (the user's own stay). */
-export function forgetAppRuntimeConfig(backend: Backend, appName: string, record: AppRuntimeConfigRecord | undefined): RuntimeConfigChange | undefined {
+export function forgetAppRuntimeConfig(backend: AppSource, appName: string, record: AppRuntimeConfigRecord | undefined): RuntimeConfigChange | undefined {
   if (!record || !hasStoreFiles(backend)) return undefined
   return syncRuntimeConfig(backend, appName, record.location, record.labels)
 }
@@ -92,7 +128,7 @@ export function forgetAppRuntimeConfig(backend: Backend, appName: string, record
  * rewritten (a deleted store's labels removed, a renamed one's tables naming the new name).
  * `links` are the store's links from before the change.
  */
-export async function refreshRuntimeConfigsOfStore(backend: Backend, links: Array<{app: string; label: string}>): Promise<RuntimeConfigChange[]> {
+export async function refreshRuntimeConfigsOfStore(backend: AppSource, links: Array<{app: string; label: string}>): Promise<RuntimeConfigChange[]> {
   if (!hasStoreFiles(backend)) return []
   const changes: RuntimeConfigChange[] = []
   for (const appName of new Set(links.map((link) => link.app))) {
