@@ -1,10 +1,11 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
 import type {LinkSpec} from '../lib/deploy/link-spec.js'
 import type {DeployPlan} from '../lib/deploy/plan.js'
 import {unansweredLabelsError, type DeployReport} from '../lib/deploy/report.js'
 import {cliName} from '../lib/cli-name.js'
 import {runDeploy} from '../lib/deploy/run-deploy.js'
+import {askForUnansweredLabels, confirmRemoveStaleEntries, confirmSpinDataImport} from '../lib/cli/questions/deploy.js'
 
 export type DeployCommandResult = DeployReport
 
@@ -76,10 +77,10 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         answer: (plan, links) => this.answer(plan, links),
         importSpinData: async (data, store) =>
           this.interactive &&
-          this.ask((prompter) => prompter.confirmSpinDataImport(data, store), 'Cancelled; Spin\'s data was not imported (the deploy itself is done).'),
+          this.ask((prompter) => confirmSpinDataImport(prompter, data, store), 'Cancelled; Spin\'s data was not imported (the deploy itself is done).'),
         removeStaleEntries: async (file, labels) =>
           this.interactive &&
-          this.ask((prompter) => prompter.confirmRemoveStaleEntries(file, labels), 'Cancelled; the runtime config was left as it is (the deploy itself is done).'),
+          this.ask((prompter) => confirmRemoveStaleEntries(prompter, file, labels), 'Cancelled; the runtime config was left as it is (the deploy itself is done).'),
       },
     )
     return report
@@ -95,9 +96,6 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       ]
       throw unansweredLabelsError(plan, {bin: cliName(), leadingArgs, links, trailingArgs}, {reason: this.noQuestionsReason})
     }
-    return this.ask(
-      async (prompter) => (await import('../lib/prompts.js')).askForUnansweredLabels(plan, prompter),
-      'Deploy cancelled; nothing was changed.',
-    )
+    return this.ask((prompter) => askForUnansweredLabels(plan, prompter), 'Deploy cancelled; nothing was changed.')
   }
 }

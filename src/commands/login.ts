@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
 import {InvalidInputError} from '../lib/errors.js'
 import {login, type LoginResult} from '../lib/remote/login.js'
 import {commandLine} from '../lib/cli-name.js'
+import {askForToken} from '../lib/cli/questions/login.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Use a kvcloud server: check a token against it and remember both.'
@@ -36,6 +37,6 @@ export default class Login extends BaseCommand<typeof Login> {
     if (!this.interactive) {
       throw new InvalidInputError('No token given. Pass --token TOKEN (or set KVCLOUD_TOKEN).', [`e.g. ${commandLine(`login --url ${url} --token TOKEN`)}`])
     }
-    return this.ask((prompter) => prompter.token(url), 'Login cancelled; nothing was saved.')
+    return this.ask((prompter) => askForToken(prompter, url), 'Login cancelled; nothing was saved.')
   }
 }

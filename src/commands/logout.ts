@@ -1,4 +1,4 @@
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
 import {logout} from '../lib/remote/login.js'
 
 export interface LogoutResult {

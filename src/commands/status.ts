@@ -1,8 +1,8 @@
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
 import type {BackendDescription, Limits, SqliteDescription} from '../lib/backend.js'
-import {UserConfig} from '../lib/config.js'
+import {UserConfig} from '../lib/cli/config.js'
 import {UnavailableError} from '../lib/errors.js'
-import {sameServer} from '../lib/resolve-backend.js'
+import {sameServer} from '../lib/cli/resolve-backend.js'
 import {formatBytes} from '../lib/validation.js'
 
 /**

@@ -91,7 +91,7 @@ export async function fastDeploy(argv: string[], env: NodeJS.ProcessEnv = proces
     // The deploy is applied; report what failed after it, as the command would.
     flush()
     const kvError = error instanceof KvError ? error : undefined
-    const {chalk} = await import('../lib/output.js')
+    const {chalk} = await import('../lib/cli/output.js')
     process.stderr.write(`${chalk.red('Error:')} ${(error as Error).message}\n`)
     for (const hint of kvError?.hints ?? []) process.stderr.write(`${hint}\n`)
     process.exitCode = kvError?.exitCode ?? 1

@@ -1,7 +1,7 @@
 import {Errors, toConfiguredId, type Hook} from '@oclif/core'
 import levenshtein from 'fast-levenshtein'
 import {ExitCode} from '../lib/errors.js'
-import {interactivity} from '../lib/interactive.js'
+import {interactivity} from '../lib/cli/interactive.js'
 import {cliName} from '../lib/cli-name.js'
 
 /**

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import {planDeploy, toDeployRequest, type DeployPlan} from '../../src/lib/deploy/plan.js'
 import {parseManifest} from '../../src/lib/spin/manifest.js'
-import {askForUnansweredLabels, PromptCancelledError, Prompter} from '../../src/lib/prompts.js'
+import {PromptCancelledError, Prompter} from '../../src/lib/cli/prompter.js'
+import {askForUnansweredLabels} from '../../src/lib/cli/questions/deploy.js'
+import {confirmAppDelete, typeStoreNameToDelete} from '../../src/lib/cli/questions/delete.js'
+import {confirmRelink} from '../../src/lib/cli/questions/link.js'
+import {askForToken} from '../../src/lib/cli/questions/login.js'
 import {keys, ScriptedTerminal} from './scripted-terminal.js'
 
 function firstDeploy(labels: string[], existingStores: string[] = []): DeployPlan {
@@ -92,35 +96,35 @@ describe('prompts: confirmations', () => {
 
   it('the relink question says No unless the answer is yes', async () => {
     const no = new ScriptedTerminal().on(relinkQuestion, keys.enter)
-    assert.equal(await prompterFor(no).confirmRelink('shop', 'promptstore', 'case-a', 'case-b'), false)
+    assert.equal(await confirmRelink(prompterFor(no), 'shop', 'promptstore', 'case-a', 'case-b'), false)
     const yes = new ScriptedTerminal().on(relinkQuestion, 'y', keys.enter)
-    assert.equal(await prompterFor(yes).confirmRelink('shop', 'promptstore', 'case-a', 'case-b'), true)
+    assert.equal(await confirmRelink(prompterFor(yes), 'shop', 'promptstore', 'case-a', 'case-b'), true)
     const cancelled = new ScriptedTerminal().on(relinkQuestion, keys.escape)
-    await assert.rejects(prompterFor(cancelled).confirmRelink('shop', 'promptstore', 'case-a', 'case-b'), PromptCancelledError)
+    await assert.rejects(confirmRelink(prompterFor(cancelled), 'shop', 'promptstore', 'case-a', 'case-b'), PromptCancelledError)
   })
 
   it('the app delete question names what goes and what stays', async () => {
     const terminal = new ScriptedTerminal().on(/Delete app "shop" and its 2 links\? Its key value stores and their data are kept\. \(y\/N\)/, 'yes', keys.enter)
-    assert.equal(await prompterFor(terminal).confirmAppDelete('shop', 2), true)
+    assert.equal(await confirmAppDelete(prompterFor(terminal), 'shop', 2), true)
     const single = new ScriptedTerminal().on(/Delete app "shop" and its link\?/, 'n', keys.enter)
-    assert.equal(await prompterFor(single).confirmAppDelete('shop', 1), false)
+    assert.equal(await confirmAppDelete(prompterFor(single), 'shop', 1), false)
   })
 
   it('kv delete shows the warning, then takes the typed name; Esc cancels', async () => {
     const question = /The action is irreversible\. Please type "case-b" for confirmation/
     const terminal = new ScriptedTerminal().on(question, 'case-b  ', keys.enter)
-    assert.equal(await prompterFor(terminal).typeStoreNameToDelete('case-b', ['Key value store "case-b" is linked to 1 app.']), 'case-b')
+    assert.equal(await typeStoreNameToDelete(prompterFor(terminal), 'case-b', ['Key value store "case-b" is linked to 1 app.']), 'case-b')
     assert.match(terminal.screen, /^Key value store "case-b" is linked to 1 app\.\n/)
     const cancelled = new ScriptedTerminal().on(question, keys.escape)
-    await assert.rejects(prompterFor(cancelled).typeStoreNameToDelete('case-b', []), PromptCancelledError)
+    await assert.rejects(typeStoreNameToDelete(prompterFor(cancelled), 'case-b', []), PromptCancelledError)
   })
 
   it('login asks for the token without echoing it; Ctrl-C cancels', async () => {
     const question = /API token for http:\/\/127\.0\.0\.1:3000/
     const terminal = new ScriptedTerminal().on(question, 'kvc_secret', keys.enter)
-    assert.equal(await prompterFor(terminal).token('http://127.0.0.1:3000'), 'kvc_secret')
+    assert.equal(await askForToken(prompterFor(terminal), 'http://127.0.0.1:3000'), 'kvc_secret')
     assert.doesNotMatch(terminal.screen, /kvc_secret/)
     const cancelled = new ScriptedTerminal().on(question, keys.ctrlC)
-    await assert.rejects(prompterFor(cancelled).token('http://127.0.0.1:3000'), PromptCancelledError)
+    await assert.rejects(askForToken(prompterFor(cancelled), 'http://127.0.0.1:3000'), PromptCancelledError)
   })
 })

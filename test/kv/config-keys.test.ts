@@ -2,8 +2,8 @@ import {strict as assert} from 'node:assert'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {UserConfig} from '../../src/lib/config.js'
-import {describeBytes, parseConfigValue, readConfigEntry, writeConfigValue} from '../../src/lib/config-keys.js'
+import {UserConfig} from '../../src/lib/cli/config.js'
+import {describeBytes, parseConfigValue, readConfigEntry, writeConfigValue} from '../../src/lib/cli/config-keys.js'
 import {InvalidInputError} from '../../src/lib/errors.js'
 
 describe('config keys', () => {

@@ -1,8 +1,8 @@
 import {strict as assert} from 'node:assert'
 import type {StoreInfo} from '../../src/lib/backend.js'
-import {deleteQuestion, deleteWarning} from '../../src/lib/render/delete-warning.js'
-import {importProgressLine} from '../../src/lib/render/progress.js'
-import {renderStoreList, toStoreListJson} from '../../src/lib/render/store-list.js'
+import {deleteQuestion, deleteWarning} from '../../src/lib/cli/render/delete-warning.js'
+import {importProgressLine} from '../../src/lib/cli/render/progress.js'
+import {renderStoreList, toStoreListJson} from '../../src/lib/cli/render/store-list.js'
 
 const createdAt = '2025-01-01T00:00:00.000Z'
 const stores: StoreInfo[] = [

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {AppLink} from '../../lib/backend.js'
 import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/spin/app-runtime-config.js'
-import {CancelledError, InvalidInputError} from '../../lib/errors.js'
-import {commandLine} from '../../lib/cli-name.js'
+import {CancelledError} from '../../lib/errors.js'
+import {confirmAppDelete} from '../../lib/cli/questions/delete.js'
 
 export interface AppsDeleteResult {
   name: string
@@ -41,12 +41,11 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
   }
 
   private async confirm(name: string, linkCount: number): Promise<void> {
-    if (!this.interactive) {
-      throw new InvalidInputError(`Deleting app "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
-        `To delete it from a script, run: ${commandLine(`apps delete ${name} --yes`)}`,
-      ])
-    }
-    const confirmed = await this.ask((prompter) => prompter.confirmAppDelete(name, linkCount), `Cancelled; app "${name}" was not deleted.`)
+    const confirmed = await this.confirmOrFail(
+      {action: `Deleting app "${name}"`, unchanged: 'Nothing was deleted.', goal: 'delete it', yesCommand: `apps delete ${name} --yes`},
+      (prompter) => confirmAppDelete(prompter, name, linkCount),
+      `Cancelled; app "${name}" was not deleted.`,
+    )
     if (!confirmed) throw new CancelledError(`Cancelled; app "${name}" was not deleted.`)
   }
 }

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {AppInfo} from '../../lib/backend.js'
-import {renderAppInfo} from '../../lib/deploy/render.js'
+import {renderAppInfo} from '../../lib/cli/render/apps.js'
 
 export type AppsInfoResult = AppInfo
 

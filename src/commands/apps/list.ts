@@ -1,6 +1,6 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {collectAll, type AppInfo} from '../../lib/backend.js'
-import {renderAppList} from '../../lib/deploy/render.js'
+import {renderAppList} from '../../lib/cli/render/apps.js'
 import {commandLine} from '../../lib/cli-name.js'
 
 export type AppsListResult = AppInfo[]

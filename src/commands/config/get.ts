@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
-import {UserConfig} from '../../lib/config.js'
-import {CONFIG_KEY_NAMES, readConfigEntry, type ConfigEntry, type ConfigKey} from '../../lib/config-keys.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {UserConfig} from '../../lib/cli/config.js'
+import {CONFIG_KEY_NAMES, readConfigEntry, type ConfigEntry, type ConfigKey} from '../../lib/cli/config-keys.js'
 
 export type ConfigGetResult = ConfigEntry | {entries: ConfigEntry[]}
 

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
-import {CancelledError, InvalidInputError} from '../../lib/errors.js'
+import {CancelledError} from '../../lib/errors.js'
 import {refreshRuntimeConfigsOfStore} from '../../lib/spin/app-runtime-config.js'
-import {deleteWarning} from '../../lib/render/delete-warning.js'
-import {commandLine} from '../../lib/cli-name.js'
+import {deleteWarning} from '../../lib/cli/render/delete-warning.js'
+import {typeStoreNameToDelete} from '../../lib/cli/questions/delete.js'
 
 export interface KvDeleteResult {
   name: string
@@ -41,15 +41,11 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
   }
 
   private async confirm(name: string, warning: string[]): Promise<void> {
-    if (!this.interactive) {
-      throw new InvalidInputError(`Deleting key value store "${name}" needs confirmation, and ${this.noQuestionsReason}. Nothing was deleted.`, [
-        `To delete it from a script, run: ${commandLine(`kv delete ${name} --yes`)}`,
-      ])
-    }
     // Under --json stdout carries the result, so the question goes to stderr.
     const output = this.jsonEnabled() ? process.stderr : process.stdout
-    const answer = await this.ask(
-      (prompter) => prompter.typeStoreNameToDelete(name, warning),
+    const answer = await this.confirmOrFail(
+      {action: `Deleting key value store "${name}"`, unchanged: 'Nothing was deleted.', goal: 'delete it', yesCommand: `kv delete ${name} --yes`},
+      (prompter) => typeStoreNameToDelete(prompter, name, warning),
       `Cancelled; key value store "${name}" was not deleted.`,
       {output},
     )

@@ -1,15 +1,11 @@
 import {Flags} from '@oclif/core'
-import {createWriteStream} from 'node:fs'
-import {rename, rm} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
-import {BaseCommand} from '../../base-command.js'
 import {describeTarget} from '../../lib/backend.js'
-import {InvalidInputError, UnavailableError} from '../../lib/errors.js'
-import {formatPairs} from '../../lib/render/progress.js'
-import {formatExport, type ExportProgress} from '../../lib/transfer/export-writer.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {exportPairsTo} from '../../lib/cli/pair-files.js'
+import {formatPairs} from '../../lib/cli/render/progress.js'
+import {targetFlags, toStoreTarget} from '../../lib/cli/target-flags.js'
+import {InvalidInputError} from '../../lib/errors.js'
 import type {TransferFormat} from '../../lib/transfer/import-reader.js'
-import {writeChunks} from '../../lib/transfer/sink.js'
-import {targetFlags, toStoreTarget} from '../../target-flags.js'
 
 export interface KvExportResult {
   count: number
@@ -42,41 +38,10 @@ export default class KvExport extends BaseCommand<typeof KvExport> {
       throw new InvalidInputError('With --json, stdout carries the summary, so the exported data needs a file.', ['Add -o FILE.'])
     }
     const target = toStoreTarget(this.flags)
-    const backend = await this.backend()
-    const progress: ExportProgress = {count: 0}
-    const chunks = formatExport(backend.exportPairs(target), format, progress)
-    if (output === undefined) {
-      // A reader that stops early (`| head`) got what it wanted: no summary claiming a full export.
-      if (!(await writeChunks(process.stdout, chunks))) return {count: progress.count, format, file: '-'}
-    } else {
-      await writeFileAtomically(output, chunks)
-    }
-    const count = progress.count
+    const {count, complete} = await exportPairsTo(await this.backend(), target, format, output)
+    // A reader that stops early (`| head`) got what it wanted: no summary claiming a full export.
+    if (!complete) return {count, format, file: '-'}
     this.logToStderr(`Exported ${formatPairs(count)} from ${describeTarget(target)}${output === undefined ? '' : ` to ${output}`}`)
     return {count, format, file: output ?? '-'}
-  }
-}
-
-/** Writes beside the destination and renames at the end, so a failed export leaves no partial file. */
-async function writeFileAtomically(path: string, chunks: AsyncIterable<string>): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  const stream = createWriteStream(temporary, {flags: 'wx'})
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve())
-      stream.once('error', reject)
-    })
-    await writeChunks(stream, chunks)
-    await new Promise<void>((resolve, reject) => {
-      stream.once('error', reject)
-      stream.end(() => resolve())
-    })
-    await rename(temporary, path)
-  } catch (error) {
-    stream.destroy()
-    await rm(temporary, {force: true})
-    const code = (error as NodeJS.ErrnoException).code
-    if (typeof code === 'string') throw new UnavailableError(`Cannot write "${path}": ${(error as Error).message}. No file was written.`)
-    throw error
   }
 }

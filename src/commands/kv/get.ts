@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {COUNTER_BYTES, decodeCounter, toBuffer, valueForStdout} from '../../lib/bytes.js'
 import {InvalidInputError} from '../../lib/errors.js'
 import {toEntry, type TransferEntry} from '../../lib/transfer/entry.js'
-import {targetFlags, toStoreTarget} from '../../target-flags.js'
+import {targetFlags, toStoreTarget} from '../../lib/cli/target-flags.js'
 
 /** The shape `kv export` writes and `kv import` reads: text, or base64 with "base64": true; with --counter, the number. */
 export type KvGetResult = TransferEntry | {key: string; counter: number | string}

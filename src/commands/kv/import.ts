@@ -1,16 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {open} from 'node:fs/promises'
-import type {Readable} from 'node:stream'
-import {BaseCommand} from '../../base-command.js'
-import {describeTarget, type Pair, type StoreTarget} from '../../lib/backend.js'
-import {UserConfig} from '../../lib/config.js'
-import {InvalidInputError, NotFoundError, UnavailableError} from '../../lib/errors.js'
-import {formatPairs, importProgressLine, ProgressLine} from '../../lib/render/progress.js'
-import {readPairs} from '../../lib/transfer/import-reader.js'
-import {isSqliteFile, readSpinStoreFile} from '../../lib/transfer/spin-store-file.js'
-import {STORED_DATA_LIMITS, validateLabel, widerLimits} from '../../lib/validation.js'
-import {targetFlags, toStoreTarget} from '../../target-flags.js'
-import {commandLine} from '../../lib/cli-name.js'
+import {describeTarget} from '../../lib/backend.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {importPairsFile} from '../../lib/cli/pair-files.js'
+import {formatPairs} from '../../lib/cli/render/progress.js'
+import {targetFlags, toStoreTarget} from '../../lib/cli/target-flags.js'
 
 export interface KvImportResult {
   count: number
@@ -46,71 +39,15 @@ export default class KvImport extends BaseCommand<typeof KvImport> {
   public async run(): Promise<KvImportResult> {
     const target = toStoreTarget(this.flags)
     const {file} = this.args
-    if (file !== '-' && isSqliteFile(file)) return this.importSpinStoreFile(target, file)
-    if (this.flags['from-label'] !== 'default') {
-      throw new InvalidInputError(`--from-label reads a Spin store file, and "${file}" is not a SQLite file. Nothing was imported.`)
-    }
-    const source = file === '-' ? 'stdin' : file
-    const {stream, size} = await openInput(file)
-    const config = await UserConfig.open()
-    // Limits guard new writes, not round trips: an export of what Spin wrote imports back.
-    const reader = readPairs(stream, {source, limits: widerLimits(config.limits, STORED_DATA_LIMITS)})
-    const progress = process.stderr.isTTY && !this.jsonEnabled() ? new ProgressLine(process.stderr) : undefined
-    let count = 0
-    async function* counted(): AsyncGenerator<Pair[]> {
-      for await (const batch of reader.batches) {
-        yield batch
-        count += batch.length
-        progress?.update(importProgressLine(count, reader.bytesRead, size))
-      }
-      // Everything is read; the backend now applies it in one transaction.
-      progress?.update(`Saving ${formatPairs(count)}…`, true)
-    }
-    try {
-      const backend = await this.backend()
-      const result = await backend.importPairs(target, counted())
-      count = result.count
-    } finally {
-      progress?.clear()
-      stream.destroy()
-    }
-    this.logToStderr(`Imported ${formatPairs(count)} into ${describeTarget(target)}`)
+    const {count, spinLabel} = await importPairsFile(() => this.backend(), target, file, {
+      fromLabel: this.flags['from-label'],
+      progress: process.stderr.isTTY && !this.jsonEnabled() ? process.stderr : undefined,
+    })
+    this.logToStderr(
+      spinLabel === undefined
+        ? `Imported ${formatPairs(count)} into ${describeTarget(target)}`
+        : `Imported ${count === 1 ? '1 pair' : `${count} pairs`} from the "${spinLabel}" label of ${file} into ${describeTarget(target)}`,
+    )
     return {count}
-  }
-
-  private async importSpinStoreFile(target: StoreTarget, file: string): Promise<KvImportResult> {
-    const label = this.flags['from-label']
-    validateLabel(label)
-    const batches = readSpinStoreFile(file, label)
-    const backend = await this.backend()
-    const {count} = await backend.importPairs(target, batches)
-    this.logToStderr(`Imported ${count === 1 ? '1 pair' : `${count} pairs`} from the "${label}" label of ${file} into ${describeTarget(target)}`)
-    return {count}
-  }
-}
-
-async function openInput(file: string): Promise<{stream: Readable; size?: number}> {
-  if (file === '-') {
-    if (process.stdin.isTTY) {
-      throw new InvalidInputError('"-" reads the pairs from stdin, but stdin is a terminal.', [
-        `Pipe the data in, e.g. "${commandLine('kv import -s STORE - < data.ndjson')}", or give the file path instead of "-".`,
-      ])
-    }
-    return {stream: process.stdin}
-  }
-  try {
-    const handle = await open(file, 'r')
-    const stat = await handle.stat()
-    if (stat.isDirectory()) {
-      await handle.close()
-      throw Object.assign(new Error('is a folder'), {code: 'EISDIR'})
-    }
-    // A pipe or process substitution has no size: the progress line then counts pairs only.
-    return {stream: handle.createReadStream({highWaterMark: 1024 * 1024}), size: stat.isFile() ? stat.size : undefined}
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new NotFoundError(`No such file "${file}". Nothing was imported.`)
-    if (code === 'EISDIR') throw new InvalidInputError(`"${file}" is a folder, not a file. Nothing was imported.`)
-    throw new UnavailableError(`Cannot read "${file}": ${(error as Error).message}. Nothing was imported.`)
   }
 }

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {Backend, StoreTarget} from '../../lib/backend.js'
 import {writeChunks} from '../../lib/transfer/sink.js'
-import {targetFlags, toStoreTarget} from '../../target-flags.js'
+import {targetFlags, toStoreTarget} from '../../lib/cli/target-flags.js'
 
 export interface KvKeysResult {
   keys: string[]

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {collectAll} from '../../lib/backend.js'
-import {renderStoreList, toStoreListJson, type StoreListEntry} from '../../lib/render/store-list.js'
+import {renderStoreList, toStoreListJson, type StoreListEntry} from '../../lib/cli/render/store-list.js'
 
 export type KvListResult = StoreListEntry[]
 

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {refreshRuntimeConfigsOfStore} from '../../lib/spin/app-runtime-config.js'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {validateStoreName} from '../../lib/validation.js'
 
 export interface KvRenameResult {

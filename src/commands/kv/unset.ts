@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {describeTarget} from '../../lib/backend.js'
 import {InvalidInputError} from '../../lib/errors.js'
-import {targetFlags, toStoreTarget} from '../../target-flags.js'
+import {targetFlags, toStoreTarget} from '../../lib/cli/target-flags.js'
 
 export interface KvUnsetResult {
   /** The keys asked for, duplicates removed. */

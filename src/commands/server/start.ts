@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import {defaultServerDataDir, isLoopback, listenError, startServer, waitForStopSignal} from '../../lib/server/run.js'
 import {
   DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_IMPORT_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS,

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {UnlinkResult} from '../../lib/backend.js'
-import {refreshAppRuntimeConfig} from '../../lib/spin/app-runtime-config.js'
-import {NotFoundError} from '../../lib/errors.js'
+import {unlinkLabel} from '../../lib/cli/link.js'
 
 export interface UnlinkKeyValueResult extends UnlinkResult {
   runtimeConfig?: string
@@ -31,17 +30,9 @@ export default class UnlinkKeyValue extends BaseCommand<typeof UnlinkKeyValue> {
   public async run(): Promise<UnlinkKeyValueResult> {
     const {label} = this.args
     const backend = await this.backend()
-    const app = await backend.getApp(this.flags.app)
-    if (!app.links.some((link) => link.label === label)) {
-      throw new NotFoundError(`No key value store found with label "${label}" for app "${app.name}"`, [
-        app.links.length > 0
-          ? `Its linked labels are: ${app.links.map((link) => link.label).join(', ')}.`
-          : 'It has no linked labels.',
-      ])
-    }
-    const result = await backend.unlinkStore(app.name, label)
-    this.log(`Key value store '${result.store}' no longer linked to app ${result.app}`)
-    const outcome = await refreshAppRuntimeConfig(backend, app.name, {remove: [label]})
+    const {result, runtimeConfig: outcome} = await unlinkLabel(backend, this.flags.app, label, (unlinked) =>
+      this.log(`Key value store '${unlinked.store}' no longer linked to app ${unlinked.app}`),
+    )
     if (typeof outcome === 'object' && outcome.change.changed) {
       // What Spin does with a label its runtime config does not name (spin crates/runtime-config, factor-key-value).
       this.note(label === 'default'

@@ -1,4 +1,4 @@
-import {UserConfig} from '../config.js'
+import {UserConfig} from '../cli/config.js'
 import {HttpBackend} from './http-backend.js'
 
 export interface LoginResult {

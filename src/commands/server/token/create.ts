@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {BaseCommand} from '../../../base-command.js'
+import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {AccountRegistry, type CreatedToken} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 import {commandLine} from '../../../lib/cli-name.js'

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
-import Table from 'cli-table3'
-import {BaseCommand} from '../../../base-command.js'
+import {BaseCommand} from '../../../lib/cli/base-command.js'
+import {newTable} from '../../../lib/cli/render/table.js'
 import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 
@@ -30,7 +30,7 @@ export default class ServerTokenList extends BaseCommand<typeof ServerTokenList>
       this.logToStderr(this.flags.account ? `No tokens for account "${this.flags.account}"` : `No tokens in ${dataDir}`)
       return tokens
     }
-    const table = new Table({head: ['ID', 'Account', 'Created', 'Revoked'], style: {head: [], border: [], compact: true}})
+    const table = newTable(['ID', 'Account', 'Created', 'Revoked'])
     table.push(...tokens.map((t) => [t.id, t.account, t.createdAt, t.revokedAt ?? '-']))
     this.log(table.toString())
     return tokens

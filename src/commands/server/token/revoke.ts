@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../../base-command.js'
+import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {NotFoundError} from '../../../lib/errors.js'
 import {shellQuote} from '../../../lib/shell.js'
 import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'

@@ -1,10 +1,11 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
-import type {Backend} from './lib/backend.js'
-import {CancelledError, KvError, UsageError} from './lib/errors.js'
-import {interactivity} from './lib/interactive.js'
-import type {Prompter, PromptStreams} from './lib/prompts.js'
-import {chalk} from './lib/output.js'
-import {resolveBackend} from './lib/resolve-backend.js'
+import type {Backend} from '../backend.js'
+import {CancelledError, KvError, UsageError} from '../errors.js'
+import {interactivity} from './interactive.js'
+import {confirmationNeededError, type ConfirmationNeeded} from './confirm-or-fail.js'
+import type {Prompter, PromptStreams} from './prompter.js'
+import {chalk} from './output.js'
+import {resolveBackend} from './resolve-backend.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -71,13 +72,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * commands that ask nothing never pay for it.
    */
   protected async ask<A>(question: (prompter: Prompter) => Promise<A>, cancelled: string, streams?: PromptStreams): Promise<A> {
-    const {PromptCancelledError, Prompter} = await import('./lib/prompts.js')
+    const {PromptCancelledError, Prompter} = await import('./prompter.js')
     try {
       return await question(new Prompter(streams))
     } catch (error) {
       if (error instanceof PromptCancelledError) throw new CancelledError(cancelled)
       throw error
     }
+  }
+
+  /**
+   * Asks for a confirmation when a person is at the terminal; otherwise fails at once with what
+   * needed it and the command line that answers it with --yes.
+   */
+  protected async confirmOrFail<A>(
+    needed: ConfirmationNeeded,
+    question: (prompter: Prompter) => Promise<A>,
+    cancelled: string,
+    streams?: PromptStreams,
+  ): Promise<A> {
+    if (!this.interactive) throw confirmationNeededError(needed, this.noQuestionsReason)
+    return this.ask(question, cancelled, streams)
   }
 
   /** A note for people: stderr, and silent under --json. */

@@ -1,9 +1,9 @@
 import {existsSync, mkdirSync} from 'node:fs'
 import type Conf from 'conf'
-import {UnavailableError} from './errors.js'
-import {resolvePaths, type KvcloudPaths} from './paths.js'
-import {DEFAULT_LIMITS} from './validation.js'
-import type {Limits} from './backend.js'
+import {UnavailableError} from '../errors.js'
+import {resolvePaths, type KvcloudPaths} from '../paths.js'
+import {DEFAULT_LIMITS} from '../validation.js'
+import type {Limits} from '../backend.js'
 
 /** What kvcloud remembers between runs. Tokens live here, so the file is written mode 0600. */
 export interface Settings {

@@ -1,7 +1,7 @@
-import type {Backend} from './backend.js'
+import type {Backend} from '../backend.js'
 import {UserConfig} from './config.js'
-import {InvalidInputError} from './errors.js'
-import {commandLine} from './cli-name.js'
+import {InvalidInputError} from '../errors.js'
+import {commandLine} from '../cli-name.js'
 
 export interface BackendChoice {
   /** `--local` given, or KVCLOUD_BACKEND=local. */
@@ -30,7 +30,7 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
   const local = choice.forceLocal || forced === 'local'
   const remote = local ? undefined : remoteSettings(config, env)
   if (local || (!remote && forced !== 'remote')) {
-    const {LocalBackend} = await import('./sqlite/local-backend.js')
+    const {LocalBackend} = await import('../sqlite/local-backend.js')
     return LocalBackend.open({home: config.paths.dataDir, limits: config.limits})
   }
   if (!remote) {
@@ -38,7 +38,7 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
       `Run "${commandLine('login --url URL --token TOKEN')}", or set KVCLOUD_URL and KVCLOUD_TOKEN.`,
     ])
   }
-  const {HttpBackend} = await import('./remote/http-backend.js')
+  const {HttpBackend} = await import('../remote/http-backend.js')
   return HttpBackend.connect({url: remote.url, token: remote.token, limits: config.limits})
 }
 

@@ -1,5 +1,5 @@
-import type {StoreInfo} from '../backend.js'
-import {commandLine} from '../cli-name.js'
+import type {StoreInfo} from '../../backend.js'
+import {commandLine} from '../../cli-name.js'
 
 /** What `kv delete` says before asking, when the store is linked to apps. Empty when it is not. */
 export function deleteWarning(store: StoreInfo): string[] {

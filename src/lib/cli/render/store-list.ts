@@ -1,5 +1,5 @@
-import Table from 'cli-table3'
-import type {StoreInfo} from '../backend.js'
+import type {StoreInfo} from '../../backend.js'
+import {newTable} from './table.js'
 
 /** One store in `kv list --format json`: the incumbent's shape, kept for scripts written for it. */
 export interface StoreListEntry {
@@ -67,11 +67,6 @@ function renderByStore(stores: StoreInfo[]): string {
     table.push([store.name, links || '-'])
   }
   return table.toString()
-}
-
-function newTable(head: string[]): Table.Table {
-  // No colours: the heading stays readable when piped, and NO_COLOR needs no special case.
-  return new Table({head, style: {head: [], border: [], compact: true}})
 }
 
 function compare(a: string, b: string): number {

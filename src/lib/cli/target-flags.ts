@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import type {StoreTarget} from './lib/backend.js'
-import {InvalidInputError} from './lib/errors.js'
-import {validateLabel, validateStoreName} from './lib/validation.js'
+import type {StoreTarget} from '../backend.js'
+import {InvalidInputError} from '../errors.js'
+import {validateLabel, validateStoreName} from '../validation.js'
 
 // The selector every pair command shares: a store by name (-s), or the store an app
 // links under a label (-l with -a). oclif enforces the combinations, so a command

@@ -1,7 +1,7 @@
-import type {Limits} from './backend.js'
+import type {Limits} from '../backend.js'
 import type {UserConfig} from './config.js'
-import {InvalidInputError} from './errors.js'
-import {DEFAULT_LIMITS, formatBytes} from './validation.js'
+import {InvalidInputError} from '../errors.js'
+import {DEFAULT_LIMITS, formatBytes} from '../validation.js'
 
 // The settings `kvcloud config get/set` expose, by their command-line names.
 
@@ -42,10 +42,6 @@ export interface ConfigEntry {
   description: string
 }
 
-export function isConfigKey(name: string): name is ConfigKey {
-  return Object.hasOwn(CONFIG_KEYS, name)
-}
-
 export function readConfigEntry(config: UserConfig, key: ConfigKey): ConfigEntry {
   const spec = CONFIG_KEYS[key]
   const configured = config.settings.limits?.[spec.limit]
@@ -75,10 +71,6 @@ export function writeConfigValue(config: UserConfig, key: ConfigKey, value: numb
   const spec = CONFIG_KEYS[key]
   config.set('limits', {...config.settings.limits, [spec.limit]: value})
   return readConfigEntry(config, key)
-}
-
-export function unknownConfigKey(name: string): InvalidInputError {
-  return new InvalidInputError(`Unknown config key "${name}".`, [`Known keys: ${CONFIG_KEY_NAMES.join(', ')}.`])
 }
 
 /** "256 bytes", or "1048576 (1 MiB)" when a shorter unit says it better. */
