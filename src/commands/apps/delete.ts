@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {AppLink} from '../../lib/backend.js'
-import {forgetAppRuntimeConfig, recordOfApp} from '../../lib/spin/app-runtime-config.js'
+import {deleteApp} from '../../lib/cli/delete.js'
 import {CancelledError} from '../../lib/errors.js'
 import {confirmAppDelete} from '../../lib/cli/questions/delete.js'
 
@@ -28,14 +28,12 @@ export default class AppsDelete extends BaseCommand<typeof AppsDelete> {
 
   public async run(): Promise<AppsDeleteResult> {
     const {name} = this.args
-    const backend = await this.backend()
-    const app = await backend.getApp(name)
-    if (!this.flags.yes) await this.confirm(name, app.links.length)
-    const record = await recordOfApp(backend, name)
-    // On the local backend, the record of its runtime config goes with it.
-    await backend.deleteApp(name)
-    this.log(`App "${name}" deleted. Its key value stores and their data are kept.`)
-    const change = forgetAppRuntimeConfig(backend, name, record)
+    const {app, runtimeConfig: change} = await deleteApp(await this.backend(), name, {
+      confirm: async (found) => {
+        if (!this.flags.yes) await this.confirm(name, found.links.length)
+      },
+      deleted: () => this.log(`App "${name}" deleted. Its key value stores and their data are kept.`),
+    })
     if (change?.changed) this.note(`Updated ${change.file}: removed the tables kvcloud wrote for ${name}.`)
     return {name, links: app.links}
   }

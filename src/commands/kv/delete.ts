@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import type {StoreLink} from '../../lib/backend.js'
 import {CancelledError} from '../../lib/errors.js'
-import {refreshRuntimeConfigsOfStore} from '../../lib/spin/app-runtime-config.js'
+import {deleteStore} from '../../lib/cli/delete.js'
 import {deleteWarning} from '../../lib/cli/render/delete-warning.js'
 import {typeStoreNameToDelete} from '../../lib/cli/questions/delete.js'
 
@@ -29,12 +29,13 @@ export default class KvDelete extends BaseCommand<typeof KvDelete> {
 
   public async run(): Promise<KvDeleteResult> {
     const {name} = this.args
-    const backend = await this.backend()
-    const store = await backend.getStore(name)
-    if (!this.flags.yes) await this.confirm(name, store.links.length > 0 ? deleteWarning(store) : [])
-    await backend.deleteStore(name)
-    this.log(`Key value store "${name}" deleted`)
-    for (const change of await refreshRuntimeConfigsOfStore(backend, store.links)) {
+    const {store, runtimeConfigs} = await deleteStore(await this.backend(), name, {
+      confirm: async (found) => {
+        if (!this.flags.yes) await this.confirm(name, found.links.length > 0 ? deleteWarning(found) : [])
+      },
+      deleted: () => this.log(`Key value store "${name}" deleted`),
+    })
+    for (const change of runtimeConfigs) {
       this.note(`Updated ${change.file}: removed ${change.removed.map((label) => `"${label}"`).join(', ')}, which pointed at the deleted store.`)
     }
     return {name, links: store.links}
