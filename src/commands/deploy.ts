@@ -5,7 +5,7 @@ import type {DeployPlan} from '../lib/deploy/plan.js'
 import {unansweredLabelsError} from '../lib/cli/deploy-advice.js'
 import type {DeployReport} from '../lib/deploy/report.js'
 import {cliName} from '../lib/cli-name.js'
-import {runDeploy} from '../lib/deploy/run-deploy.js'
+import {runDeploy} from '../lib/cli/run-deploy.js'
 import {askForUnansweredLabels, confirmRemoveStaleEntries, confirmSpinDataImport} from '../lib/cli/questions/deploy.js'
 
 export type DeployCommandResult = DeployReport

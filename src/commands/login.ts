@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base-command.js'
 import {InvalidInputError} from '../lib/errors.js'
-import {login, type LoginResult} from '../lib/remote/login.js'
+import {login, type LoginResult} from '../lib/cli/backend-choice.js'
 import {commandLine} from '../lib/cli-name.js'
 import {askForToken} from '../lib/cli/questions/login.js'
 

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {logout} from '../lib/remote/login.js'
+import {logout} from '../lib/cli/backend-choice.js'
 
 export interface LogoutResult {
   loggedOut: boolean

@@ -2,7 +2,7 @@ import {BaseCommand} from '../lib/cli/base-command.js'
 import type {BackendDescription, Limits, SqliteDescription} from '../lib/backend.js'
 import {UserConfig} from '../lib/cli/config.js'
 import {UnavailableError} from '../lib/errors.js'
-import {sameServer} from '../lib/cli/resolve-backend.js'
+import {sameServer} from '../lib/cli/backend-choice.js'
 import {formatBytes} from '../lib/validation.js'
 
 /**

@@ -1,6 +1,6 @@
 import {parseFastArgs, type FastOptions} from './options.js'
 import {plainLocalPaths} from './plain-local.js'
-import {runDeploy, type DeployIo} from '../lib/deploy/run-deploy.js'
+import {runDeploy, type DeployIo} from '../lib/cli/run-deploy.js'
 import {KvError} from '../lib/errors.js'
 import {LocalBackend} from '../lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../lib/validation.js'

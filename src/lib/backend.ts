@@ -2,8 +2,8 @@
 // core's rules over storage ports, src/lib/core) and the HTTP client of a kvcloud server. The
 // server is a thin HTTP layer over this same interface, so no rule lives in a command or a route.
 
-import type {ComponentInfo} from './spin/manifest.js'
-// A component is Spin's (spin/manifest.ts); every backend stores and returns it.
+import type {ComponentInfo} from './spin/component.js'
+// A component is Spin's (spin/component.ts); every backend stores and returns it.
 export type {ComponentInfo}
 
 /** Where a pair operation goes: a store by name, or the store an app links under a label. */

@@ -5,7 +5,7 @@ import {interactivity} from './interactive.js'
 import {confirmationNeededError, type ConfirmationNeeded} from './confirm-or-fail.js'
 import type {Prompter, PromptStreams} from './prompter.js'
 import {chalk} from './output.js'
-import {resolveBackend} from './resolve-backend.js'
+import {resolveBackend} from './backend-choice.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

@@ -1,15 +1,11 @@
 import levenshtein from 'fast-levenshtein'
 import {parse, TomlError} from 'smol-toml'
+import type {ComponentInfo} from './component.js'
 import {InvalidInputError} from '../errors.js'
 import {APP_NAME_RULE, isSpinId, isValidAppName, isValidLabel, LABEL_RULE} from '../validation.js'
 import {isTomlTable, type TomlTable} from './toml-table.js'
 
-/** One component of a Spin app, as far as kvcloud cares: which labels it opens. */
-export interface ComponentInfo {
-  id: string
-  keyValueStores: string[]
-  sqliteDatabases: string[]
-}
+export type {ComponentInfo}
 
 /** What kvcloud needs from a Spin manifest, for either manifest version. */
 export interface SpinManifest {

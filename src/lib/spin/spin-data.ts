@@ -5,7 +5,6 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {parse} from 'smol-toml'
-import {openDatabase} from '../sqlite/sqlite.js'
 import {isTomlTable} from './toml-table.js'
 
 export interface SpinData {
@@ -18,9 +17,16 @@ export interface SpinData {
 /**
  * For each of `labels`, the Spin store file that `spin up` would have used for it before kvcloud
  * linked it, when that file holds pairs under the label. `isKvcloudFile` tells kvcloud's own
- * store files, which are never offered. Read before deploy rewrites the runtime config.
+ * store files, which are never offered; `countPairs` reads a Spin store file (0 when it is not
+ * one), so this module opens no database itself. Read before deploy rewrites the runtime config.
  */
-export function findSpinData(manifestFile: string, runtimeConfigFile: string, labels: string[], isKvcloudFile: (path: string) => boolean): SpinData[] {
+export function findSpinData(
+  manifestFile: string,
+  runtimeConfigFile: string,
+  labels: string[],
+  isKvcloudFile: (path: string) => boolean,
+  countPairs: (file: string, label: string) => number,
+): SpinData[] {
   const own = userSpinEntries(runtimeConfigFile)
   const found: SpinData[] = []
   for (const label of labels) {
@@ -48,18 +54,4 @@ function userSpinEntries(runtimeConfigFile: string): Map<string, string> {
     }
   }
   return entries
-}
-
-function countPairs(file: string, label: string): number {
-  try {
-    const db = openDatabase(file, 'Spin store file', {create: false, readonly: true})
-    try {
-      return db.prepare<[string], number>('SELECT count(*) FROM spin_key_value WHERE store = ?').pluck().get(label) ?? 0
-    } finally {
-      db.close()
-    }
-  } catch {
-    // Not a Spin store file (or unreadable): nothing to offer.
-    return 0
-  }
 }

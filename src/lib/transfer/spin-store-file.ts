@@ -61,3 +61,18 @@ export function readSpinStoreFile(path: string, label: string): AsyncIterable<Pa
     }
   })()
 }
+
+/** How many pairs a Spin store file keeps under `label`; 0 when it is not a Spin store file or cannot be read. */
+export function countSpinPairs(file: string, label: string): number {
+  try {
+    const db = openDatabase(file, 'Spin store file', {create: false, readonly: true})
+    try {
+      return db.prepare<[string], number>('SELECT count(*) FROM spin_key_value WHERE store = ?').pluck().get(label) ?? 0
+    } finally {
+      db.close()
+    }
+  } catch {
+    // Not a Spin store file (or unreadable): nothing to offer.
+    return 0
+  }
+}

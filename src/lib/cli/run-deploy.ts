@@ -11,16 +11,16 @@ import {renderRuntimeConfig, runtimeConfigPath} from '../spin/runtime-config.js'
 import {readRuntimeConfig, updateRuntimeConfig} from '../spin/runtime-config-file.js'
 import {isTomlTable} from '../spin/toml-table.js'
 import {parse} from 'smol-toml'
-import {parseLinkSpecs, type LinkSpec} from './link-spec.js'
-import {planDeploy, toDeployRequest, type DeployPlan} from './plan.js'
-import {renderDeploySummary} from '../cli/render/deploy-summary.js'
-import {reportFromPlan, reportFromResult, type DeployReport} from './report.js'
-import {parseSeedPairs, requireSeedLabel} from './seed.js'
+import {parseLinkSpecs, type LinkSpec} from '../deploy/link-spec.js'
+import {planDeploy, toDeployRequest, type DeployPlan} from '../deploy/plan.js'
+import {renderDeploySummary} from './render/deploy-summary.js'
+import {reportFromPlan, reportFromResult, type DeployReport} from '../deploy/report.js'
+import {parseSeedPairs, requireSeedLabel} from '../deploy/seed.js'
 import {findSpinData, type SpinData} from '../spin/spin-data.js'
 import {checkRuntimeConfig, writeAppRuntimeConfig, type RuntimeConfigOutcome} from '../spin/app-runtime-config.js'
-import {formatPairs} from '../cli/render/progress.js'
+import {formatPairs} from './render/progress.js'
 import {shellQuote} from '../shell.js'
-import {readSpinStoreFile} from '../transfer/spin-store-file.js'
+import {countSpinPairs, readSpinStoreFile} from '../transfer/spin-store-file.js'
 import {commandLine} from '../cli-name.js'
 
 export interface DeployOptions {
@@ -104,7 +104,7 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
   const description = backend.kind === 'local' ? await backend.describe() : undefined
   const home = description?.kind === 'local' ? description.home : undefined
   const spinData = home === undefined ? [] : findSpinData(manifest.file, runtimeConfig, plan.labels.map((label) => label.label), (file) =>
-    resolve(file).startsWith(join(home, 'stores') + sep))
+    resolve(file).startsWith(join(home, 'stores') + sep), countSpinPairs)
 
   const result = await backend.deploy(toDeployRequest(plan, seed))
   io.applied?.()
