@@ -38,7 +38,7 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
       `Run "${commandLine('login --url URL --token TOKEN')}", or set KVCLOUD_URL and KVCLOUD_TOKEN.`,
     ])
   }
-  const {HttpBackend} = await import('./remote/http-backend.js')
+  const {HttpBackend} = await import('./http/http-backend.js')
   return HttpBackend.connect({url: remote.url, token: remote.token, limits: config.limits})
 }
 

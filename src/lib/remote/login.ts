@@ -1,5 +1,5 @@
 import {UserConfig} from '../config.js'
-import {HttpBackend} from './http-backend.js'
+import {HttpBackend} from '../http/http-backend.js'
 
 export interface LoginResult {
   url: string

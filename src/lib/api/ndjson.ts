@@ -1,29 +1,11 @@
-// What travels between HttpBackend and the kvcloud server: how a pair is written in JSON, how
-// NDJSON streams are cut into lines, and how names become URL path segments. Shared by both ends
-// so they cannot drift apart.
+// NDJSON as both ends of the wire read and write it: one entry per line.
 import {isUtf8} from 'node:buffer'
-import type {Pair, StoreTarget} from '../backend.js'
+import type {Limits, Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {InvalidInputError, TooLargeError} from '../errors.js'
-import {formatEntry, type TransferEntry} from '../transfer/entry.js'
-
-/**
- * A pair in JSON is the entry `kv import` reads and `kv export` writes: the value as text when it
- * is UTF-8, else base64 (toEntry and formatEntry write it).
- */
-export type WirePair = TransferEntry
+import {formatEntry} from './entry.js'
 
 export const NDJSON = 'application/x-ndjson'
-
-export function decodePair(wire: WirePair): Pair {
-  if (!wire.base64) return {key: wire.key, value: Buffer.from(wire.value, 'utf8')}
-  const value = Buffer.from(wire.value, 'base64')
-  // Buffer.from skips characters that are not base64; re-encoding shows whether anything was skipped.
-  if (value.toString('base64') !== wire.value) {
-    throw new InvalidInputError(`The value of key "${wire.key.slice(0, 40)}" is marked base64 but is not valid base64.`)
-  }
-  return {key: wire.key, value}
-}
 
 /** One NDJSON line (with its newline) per pair. */
 export function pairLines(pairs: Pair[]): string {
@@ -33,7 +15,7 @@ export function pairLines(pairs: Pair[]): string {
 }
 
 /** The longest line a pair within these limits can take in NDJSON, with room for JSON escapes. */
-export function maxPairLineBytes(limits: {maxKeyBytes: number; maxValueBytes: number}): number {
+export function maxPairLineBytes(limits: Limits): number {
   // A value is at worst base64 (4/3) or escaped text (\u00XX: 6 bytes per byte); keys likewise.
   return 6 * limits.maxKeyBytes + Math.max(Math.ceil(limits.maxValueBytes / 3) * 4, 6 * limits.maxValueBytes) + 64
 }
@@ -90,20 +72,3 @@ function checkLength(bytes: number, line: number, maxLineBytes: number): void {
     throw new TooLargeError(`Line ${line} of the NDJSON body is over ${maxLineBytes} bytes, longer than any pair within the limits can be.`)
   }
 }
-
-/** A name or key as one URL path segment: every reserved character, "/" and "%" included, is escaped. */
-export function pathSegment(text: string): string {
-  try {
-    return encodeURIComponent(text)
-  } catch {
-    throw new InvalidInputError(`${JSON.stringify(text)} is not valid UTF-8 text.`)
-  }
-}
-
-/** The path under which a target's pairs live. */
-export function targetPath(target: StoreTarget): string {
-  return 'store' in target
-    ? `/api/key-value-stores/${pathSegment(target.store)}`
-    : `/api/apps/${pathSegment(target.app)}/labels/${pathSegment(target.label)}`
-}
-
