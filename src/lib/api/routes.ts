@@ -24,14 +24,17 @@ export interface RequestOf<R> {
 
 const errors = {'4xx': ErrorBody, '5xx': ErrorBody}
 
-/** Routes answered without a token. */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz'])
+/**
+ * Routes answered without a token. The OpenAPI document is public: it describes the API and
+ * holds nothing of any account.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/api/openapi.json'])
 
 export const SERVER_VERSION = 1
 
 /** Routes of the server itself: health, identity, and the document of the API. */
 export const serverRoutes = {
-  health: {method: 'GET', url: '/healthz', schema: {summary: 'Whether the server is up', response: {200: Health}}},
+  health: {method: 'GET', url: '/healthz', schema: {summary: 'Whether the server is up', security: [], response: {200: Health}}},
   whoami: {method: 'GET', url: '/api/whoami', schema: {summary: 'The account the token belongs to, and the server\'s limits', response: {200: Whoami, ...errors}}},
 } as const
 
@@ -129,6 +132,8 @@ export const appRoutes = {
     schema: {summary: 'Deploy: the app, its links and its seed in one atomic change', params: AppParams, body: DeployBody, response: {200: DeployResult, ...errors}},
   },
 } as const
+
+export const OPENAPI_PATH = '/api/openapi.json'
 
 // ---- Paths, for the client ----
 

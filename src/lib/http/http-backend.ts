@@ -4,7 +4,7 @@ import {EnvHttpProxyAgent, Pool, interceptors, type Dispatcher} from 'undici'
 import {fits, firstMisfit} from '../api/check.js'
 import {TransferEntrySchema, entryValue, parseEntryText, toEntry} from '../api/entry.js'
 import {NDJSON, ndjsonLines, pairLines} from '../api/ndjson.js'
-import {appRoutes, fillPath, pairRoutes, serverRoutes, storeRoutes, targetPath} from '../api/routes.js'
+import {OPENAPI_PATH, appRoutes, fillPath, pairRoutes, serverRoutes, storeRoutes, targetPath} from '../api/routes.js'
 import type {Static, TSchema, WireStore} from '../api/schemas.js'
 import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
@@ -310,7 +310,7 @@ export class HttpBackend implements Backend {
     const misfit = firstMisfit(schema, answer)
     if (misfit !== undefined) {
       throw new UnavailableError(`The kvcloud server at ${this.url} sent an answer to ${route.method} ${route.url} that kvcloud does not understand (${misfit}).`, [
-        'The server may run another version of kvcloud: both ends must speak the same API.',
+        `The server may run another version of kvcloud: both ends must speak the same API (the server describes its own at ${OPENAPI_PATH}).`,
       ])
     }
     return answer as Answer<R>

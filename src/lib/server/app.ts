@@ -8,6 +8,7 @@ import {answerErrors} from './error-answers.js'
 import {ImportGate} from './import-gate.js'
 import {closeConnectionsWhileDraining, guardConnections} from './lifecycle.js'
 import type {ServerLimits} from './limits.js'
+import {serveOpenApi} from './openapi.js'
 import {pairRoutes} from './pair-routes.js'
 import {logBudgets, OneLinePerRequest} from './request-log.js'
 import {storeRoutes} from './store-routes.js'
@@ -71,6 +72,7 @@ export function createServer(parts: ServerParts): FastifyInstance {
     imports: parts.imports ?? new ImportGate(limits.maxImportMemoryBytes, limits.importWaitMs),
     recheckToken: (request) => recheckToken(accounts, request),
   }
+  serveOpenApi(app)
   void app.register(async (api) => {
     api.route({...serverRoutes.health, handler: async () => ({status: 'ok' as const})})
     api.route({
