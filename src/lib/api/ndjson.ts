@@ -1,7 +1,6 @@
 // NDJSON as both ends of the wire read and write it: one entry per line.
 import {isUtf8} from 'node:buffer'
 import type {Limits, Pair} from '../backend.js'
-import {toBuffer} from '../bytes.js'
 import {InvalidInputError, TooLargeError} from '../errors.js'
 import {formatEntry} from './entry.js'
 
@@ -29,7 +28,7 @@ export async function* ndjsonLines(source: AsyncIterable<Uint8Array>, maxLineByt
   let pendingBytes = 0
   let line = 0
   for await (const chunk of source) {
-    const bytes = toBuffer(chunk)
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     let start = 0
     for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
       line++
