@@ -5,6 +5,7 @@
 import {isUtf8} from 'node:buffer'
 import {Type, type Static} from '@sinclair/typebox'
 import type {Pair} from '../backend.js'
+import {toBuffer} from '../bytes.js'
 
 export const TransferEntrySchema = Type.Object(
   {key: Type.String(), value: Type.String(), base64: Type.Optional(Type.Boolean())},
@@ -15,7 +16,7 @@ export type TransferEntry = Static<typeof TransferEntrySchema>
 
 /** The entry for a pair: text when the bytes are UTF-8, else base64. */
 export function toEntry(pair: Pair): TransferEntry {
-  const bytes = Buffer.isBuffer(pair.value) ? pair.value : Buffer.from(pair.value.buffer, pair.value.byteOffset, pair.value.byteLength)
+  const bytes = toBuffer(pair.value)
   return isUtf8(bytes) ? {key: pair.key, value: bytes.toString('utf8')} : {key: pair.key, value: bytes.toString('base64'), base64: true}
 }
 
