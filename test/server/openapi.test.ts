@@ -19,9 +19,11 @@ const sameShapes: [
 
 describe('the OpenAPI document', function () {
   let server: TestServer
+  let token: string
 
   before(async function () {
     server = await startTestServer()
+    token = server.token('reader').token
   })
 
   after(async function () {
@@ -34,14 +36,15 @@ describe('the OpenAPI document', function () {
     assert.deepEqual(sameShapes, [true, true, true, true])
   })
 
-  it('is served at GET /api/openapi.json without a token, the same as the committed one', async function () {
-    const answer = await request(server, 'GET', '/api/openapi.json')
+  it('is served at GET /api/openapi.json, to a token as every /api route, the same as the committed one', async function () {
+    assert.equal((await request(server, 'GET', '/api/openapi.json')).status, 401)
+    const answer = await request(server, 'GET', '/api/openapi.json', {token})
     assert.equal(answer.status, 200, answer.text)
     assert.deepEqual(answer.json(), JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')))
   })
 
   it('describes every route the server serves, each with its answers', async function () {
-    const document = (await request(server, 'GET', '/api/openapi.json')).json<{paths: Record<string, Record<string, {responses: object}>>}>()
+    const document = (await request(server, 'GET', '/api/openapi.json', {token})).json<{paths: Record<string, Record<string, {responses: object}>>}>()
     const served = (await enumerateRoutes(server.app)).filter((route) => route.method !== 'HEAD' && route.url !== '/api/openapi.json')
     for (const {method, url} of served) {
       const path = url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{*}')

@@ -6,7 +6,7 @@ import type {StoreTarget} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import {
   AppInfo, AppLabelParams, AppLinkBody, AppPage, AppParams, CreateStoreBody, Deleted, DeleteKeysBody, DeployBody, DeployResult,
-  ErrorBody, Health, ImportCount, KeyListQuery, KeyPage, KeyParam, KeyValuePairBody, LinkResult, NdjsonStream, NoContent,
+  ErrorBody, Health, ImportCount, KeyListQuery, KeyPage, KeyValuePairBody, LinkResult, NdjsonStream, NoContent,
   OctetStream, PageQuery, PairsBody, RenameBody, StoreLinkBody, StoreListQuery, StoreParams, StorePage, UnlinkResult, WireStore,
   Whoami,
 } from './schemas.js'
@@ -24,11 +24,8 @@ export interface RequestOf<R> {
 
 const errors = {'4xx': ErrorBody, '5xx': ErrorBody}
 
-/**
- * Routes answered without a token. The OpenAPI document is public: it describes the API and
- * holds nothing of any account.
- */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/api/openapi.json'])
+/** Routes answered without a token: only the health check (the OpenAPI document needs one, as every /api route). */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz'])
 
 export const SERVER_VERSION = 1
 
@@ -109,7 +106,6 @@ export const PAIR_PREFIXES = [
 
 /** Pair routes whose path ends in a key. */
 export const KEY_ROUTES: ReadonlySet<string> = new Set(['/keys/*'])
-export {KeyParam}
 
 /** Apps, links by app and label, and the atomic deploy. Apps are known by name (Fermyon's `appId` is the name here). */
 export const appRoutes = {

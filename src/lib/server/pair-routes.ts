@@ -4,8 +4,8 @@ import type {Backend, Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 import {formatEntry, parseEntryText, TransferEntrySchema, type TransferEntry} from '../api/entry.js'
 import {NDJSON, maxPairLineBytes, ndjsonLines} from '../api/ndjson.js'
-import {KEY_ROUTES, KeyParam, pairRoutes as routes, type RequestOf} from '../api/routes.js'
-import type {TSchema} from '../api/schemas.js'
+import {KEY_ROUTES, pairRoutes as routes, type RequestOf} from '../api/routes.js'
+import {KeyParam, type TSchema} from '../api/schemas.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
 import type {ServerContext} from './context.js'
 import {discardRestOfBody} from './discard-body.js'
@@ -34,7 +34,12 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
   // Each route's schema as the table gives it, with the prefix's parameters (and the key's) added.
   const under = <R extends {url: string; schema: object}>(route: R) => ({
     ...route,
-    schema: {...route.schema, params: KEY_ROUTES.has(route.url) ? {...params, properties: {...params.properties, ...KeyParam.properties}} : params},
+    schema: {
+      ...route.schema,
+      params: KEY_ROUTES.has(route.url)
+        ? {...params, properties: {...params.properties, ...KeyParam.properties}, required: [...(params.required ?? []), ...KeyParam.required]}
+        : params,
+    },
   })
 
   app.route<Request<typeof routes.listKeys>>({
