@@ -32,8 +32,10 @@ const offenders = (folder: string, allowed: (target: string) => boolean) =>
 
 // The import graph of the wire: api is shared by server and client, and neither reaches into the other.
 describe('layers of the wire', function () {
-  it('api imports only the backend types, the errors, the byte helpers and its schema library', function () {
+  it('api imports only the backend types, the errors, the byte helpers and its schema library (through api/typebox, which the build bundles)', function () {
     assert.deepEqual(offenders('api', (target) => target.startsWith('api/') || ['backend', 'errors', 'bytes', '@sinclair/typebox', '@sinclair/typebox/compiler'].includes(target) || target.startsWith('node:')), [])
+    const typebox = importsOf('.').filter(({target}) => target.startsWith('@sinclair/typebox')).map(({file}) => file)
+    assert.deepEqual([...new Set(typebox)], ['api/typebox.ts'])
   })
 
   it('the server does not import the HTTP client, and the client does not import the server', function () {

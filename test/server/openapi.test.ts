@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import type {Static} from '@sinclair/typebox'
 import type {AppInfo, DeployResult, LinkResult, UnlinkResult} from '../../src/lib/backend.js'
+import type {TransferEntry} from '../../src/lib/api/entry.js'
 import type * as schemas from '../../src/lib/api/schemas.js'
+import type {Static} from '../../src/lib/api/typebox.js'
 import {generateOpenApiDocument} from '../../src/lib/server/openapi-document.js'
 import {enumerateRoutes} from '../security/routes.js'
 import {request, startTestServer, type TestServer} from './test-server.js'
@@ -15,7 +16,8 @@ const sameShapes: [
   Same<Static<typeof schemas.LinkResult>, LinkResult>,
   Same<Static<typeof schemas.UnlinkResult>, UnlinkResult>,
   Same<Static<typeof schemas.DeployResult>, DeployResult>,
-] = [true, true, true, true]
+  Same<Static<typeof schemas.TransferEntrySchema>, TransferEntry>,
+] = [true, true, true, true, true]
 
 describe('the OpenAPI document', function () {
   let server: TestServer
@@ -33,7 +35,7 @@ describe('the OpenAPI document', function () {
   it('is committed as docs/openapi.json exactly as the code generates it (npm run openapi writes it)', async function () {
     const committed: unknown = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'))
     assert.deepEqual(committed, await generateOpenApiDocument(), 'docs/openapi.json is out of date: run "npm run openapi" and commit it')
-    assert.deepEqual(sameShapes, [true, true, true, true])
+    assert.deepEqual(sameShapes, [true, true, true, true, true])
   })
 
   it('is served at GET /api/openapi.json, to a token as every /api route, the same as the committed one', async function () {

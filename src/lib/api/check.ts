@@ -1,5 +1,4 @@
-import {TypeCompiler, type TypeCheck} from '@sinclair/typebox/compiler'
-import type {Static, TSchema} from '@sinclair/typebox'
+import {TypeCompiler, type Static, type TSchema, type TypeCheck} from './typebox.js'
 
 // Each schema is compiled once, on first use, into a checking function (no per-call interpretation).
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()

@@ -3,16 +3,15 @@
 // base64 with "base64": true, so every store survives an export and an import byte for byte.
 // The one codec of that entry, for the server, the HTTP client and the file reader alike.
 import {isUtf8} from 'node:buffer'
-import {Type, type Static} from '@sinclair/typebox'
 import type {Pair} from '../backend.js'
 import {toBuffer} from '../bytes.js'
 
-export const TransferEntrySchema = Type.Object(
-  {key: Type.String(), value: Type.String(), base64: Type.Optional(Type.Boolean())},
-  {additionalProperties: false, description: 'One pair: the value as text when it is UTF-8, else base64 with "base64": true.'},
-)
-
-export type TransferEntry = Static<typeof TransferEntrySchema>
+/** One pair on the wire (its schema is TransferEntrySchema). */
+export interface TransferEntry {
+  key: string
+  value: string
+  base64?: boolean
+}
 
 /** The entry for a pair: text when the bytes are UTF-8, else base64. */
 export function toEntry(pair: Pair): TransferEntry {

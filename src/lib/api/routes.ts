@@ -1,7 +1,7 @@
 // The one route table of the kvcloud API: each route's method, path pattern and schemas. The
 // server registers its handlers from it, the HTTP client calls and checks answers by it, and the
 // OpenAPI document is generated from what the server registered.
-import type {Static, TSchema} from '@sinclair/typebox'
+import type {Static, TSchema} from './typebox.js'
 import type {StoreTarget} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import {

@@ -3,8 +3,13 @@
 // with them, the HTTP client checks answers against them, and the OpenAPI document is made of them.
 // Sizes are not capped here: the body limit bounds a request before it is read, and the backend's
 // own key and value checks (the one copy of those rules) answer with 413 and the exact limit.
-import {Type, type Static, type TSchema} from '@sinclair/typebox'
-import {TransferEntrySchema} from './entry.js'
+import {Type, type Static, type TSchema} from './typebox.js'
+
+/** One pair: the entry `kv import` reads and `kv export` writes (see entry.ts, its codec). */
+export const TransferEntrySchema = Type.Object(
+  {key: Type.String(), value: Type.String(), base64: Type.Optional(Type.Boolean())},
+  {additionalProperties: false, description: 'One pair: the value as text when it is UTF-8, else base64 with "base64": true.'},
+)
 
 const Name = Type.String({minLength: 1})
 const Cursor = Type.String({description: 'Opaque; the "next" of the previous page.'})

@@ -2,10 +2,10 @@ import {Readable} from 'node:stream'
 import {setImmediate} from 'node:timers/promises'
 import {EnvHttpProxyAgent, Pool, interceptors, type Dispatcher} from 'undici'
 import {fits, firstMisfit} from '../api/check.js'
-import {TransferEntrySchema, entryValue, parseEntryText, toEntry} from '../api/entry.js'
+import {entryValue, parseEntryText, toEntry} from '../api/entry.js'
 import {NDJSON, ndjsonLines, pairLines} from '../api/ndjson.js'
 import {OPENAPI_PATH, appRoutes, fillPath, pairRoutes, serverRoutes, storeRoutes, targetPath} from '../api/routes.js'
-import type {Static, TSchema, WireStore} from '../api/schemas.js'
+import {TransferEntrySchema, type Static, type TSchema, type WireStore} from '../api/schemas.js'
 import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
   LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
