@@ -3,7 +3,7 @@ import {createServer, type Server} from 'node:net'
 import Fastify, {type FastifyInstance} from 'fastify'
 import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {startTestServer, type TestServer} from '../server/test-server.js'
 
@@ -207,7 +207,7 @@ describe('HttpBackend', function () {
     let faulty: FastifyInstance
     let url: string
     const attempts = new Map<string, number>()
-    let plan: Record<string, Array<'503' | '500' | 'drop' | 'ok'>> = {}
+    let plan: Record<string, Array<'503' | '500' | 'drop' | 'misshapen' | 'ok'>> = {}
 
     before(async function () {
       faulty = Fastify()
@@ -221,7 +221,11 @@ describe('HttpBackend', function () {
         }
         if (step === '503') return reply.code(503).send({detail: 'busy'})
         if (step === '500') return reply.code(500).send({detail: 'disk on fire'})
+        if (step === 'misshapen') return {name: 's', links: [{label: 'default'}], createdAt: '2026-01-01T00:00:00.000Z'}
         if (request.url === '/api/whoami') return reply.code(404).send({detail: 'nope'})
+        if (request.url.endsWith('/export')) {
+          return reply.type('application/x-ndjson').send('{"key":"a","value":"x"}\n{"key":"b","value":7}\n')
+        }
         return request.method === 'GET'
           ? {name: 's', links: [], createdAt: '2026-01-01T00:00:00.000Z'}
           : reply.code(201).send({name: 's', links: [], createdAt: '2026-01-01T00:00:00.000Z'})
@@ -283,6 +287,29 @@ describe('HttpBackend', function () {
       try {
         await assert.rejects(backend.getStore('s'), isKvError('unavailable', 1, new RegExp(`server at ${url} could not handle the request: disk on fire`)))
         assert.equal(attempts.get('GET /api/key-value-stores/s'), 1)
+      } finally {
+        await backend.close()
+      }
+    })
+
+    it("checks each answer against the API's schema instead of trusting it, and names what does not fit", async function () {
+      plan = {'GET /api/key-value-stores/s': ['misshapen']}
+      const backend = await fastRetries()
+      try {
+        await assert.rejects(backend.getStore('s'), isKvError('unavailable', 1, /sent an answer to GET \/api\/key-value-stores\/:store that kvcloud does not understand \(\/links\/0\/appId: /))
+      } finally {
+        await backend.close()
+      }
+    })
+
+    it('checks each exported line as a pair, and stops at the first that is not one', async function () {
+      const backend = await fastRetries()
+      const keys: string[] = []
+      try {
+        await assert.rejects(async () => {
+          for await (const pair of backend.exportPairs({store: 's'})) keys.push(pair.key)
+        }, isKvError('unavailable', 1, /sent a damaged export \(line 2 is not a pair: \/value: /))
+        assert.deepEqual(keys, ['a'])
       } finally {
         await backend.close()
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {createProxy} from 'proxy'
-import {proxyFromEnv} from '../../src/lib/remote/proxy.js'
+import {proxyFromEnv} from '../../src/lib/http/proxy.js'
 import {runCli} from '../helpers/cli.js'
 import {useServerAndUser} from './server-process.js'
 

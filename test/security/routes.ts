@@ -61,6 +61,7 @@ const DEPLOY = (store: string) => ({
 const BODIES: Record<string, (names: RouteNames) => Omit<RouteRequest, 'path'>> = {
   'GET /healthz': () => ({}),
   'GET /api/whoami': () => ({}),
+  'GET /api/openapi.json': () => ({}),
   'GET /api/key-value-stores': () => ({}),
   'GET /api/key-value-stores/:store': () => ({}),
   'POST /api/key-value-stores/:store': () => ({json: null}),

@@ -5,7 +5,7 @@
 //   npm run build && node --import tsx test/soak/server-restart-soak.ts [--rounds 20] [--writers 40]
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess} from '../remote/server-process.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {KvError} from '../../src/lib/errors.js'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {startTestServer, type TestServer} from '../server/test-server.js'
 import {droppingProxy, type DroppingProxy} from './hostile-helpers.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {startServerProcess, type ServerProcess} from '../remote/server-process.js'

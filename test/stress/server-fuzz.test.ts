@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {request, startTestServer, type TestServer} from '../server/test-server.js'
 import {enumerateRoutes, requestFor, type Route} from '../security/routes.js'
 

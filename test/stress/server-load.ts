@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {Pool} from 'undici'
 import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
-import {HttpBackend} from '../../src/lib/remote/http-backend.js'
+import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import type {ServerProcess} from '../remote/server-process.js'
 

@@ -38,7 +38,8 @@ export async function resolveBackend(choice: BackendChoice = {}): Promise<Backen
       `Run "${commandLine('login --url URL --token TOKEN')}", or set KVCLOUD_URL and KVCLOUD_TOKEN.`,
     ])
   }
-  const {HttpBackend} = await import('../remote/http-backend.js')
+
+  const {HttpBackend} = await import('../http/http-backend.js')
   return HttpBackend.connect({url: remote.url, token: remote.token, limits: config.limits})
 }
 
@@ -94,7 +95,7 @@ export interface LoginResult {
  */
 export async function login(options: {url: string; token: string; env?: NodeJS.ProcessEnv}): Promise<LoginResult> {
   const config = await UserConfig.open({env: options.env})
-  const {HttpBackend} = await import('../remote/http-backend.js')
+  const {HttpBackend} = await import('../http/http-backend.js')
   const backend = await HttpBackend.connect({url: options.url, token: options.token, limits: config.limits})
   try {
     const {account} = await backend.whoami()

@@ -1,5 +1,5 @@
 import type {Limits} from '../backend.js'
-import {maxPairLineBytes} from '../remote/wire.js'
+import {maxPairLineBytes} from '../api/ndjson.js'
 import {DEFAULT_LIMITS} from '../validation.js'
 import {planDescriptors, readDescriptorLimit} from './descriptors.js'
 

@@ -2,16 +2,25 @@ import {Readable} from 'node:stream'
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 import type {Backend, Pair, StoreTarget} from '../backend.js'
 import {toBuffer} from '../bytes.js'
+import {formatEntry, parseEntryText, type TransferEntry} from '../api/entry.js'
+import {NDJSON, maxPairLineBytes, ndjsonLines} from '../api/ndjson.js'
+import {KEY_ROUTES, pairRoutes as routes, type RequestOf} from '../api/routes.js'
+import {KeyParam, TransferEntrySchema, type TSchema} from '../api/schemas.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
-import {NDJSON, decodePair, maxPairLineBytes, ndjsonLines, type WirePair} from '../remote/wire.js'
-import {formatEntry} from '../transfer/entry.js'
-import type {ServerContext} from './build-server.js'
+import type {ServerContext} from './context.js'
 import {discardRestOfBody} from './discard-body.js'
+import {pairFromEntry} from './entries.js'
 import {IMPORT_BATCH_BYTES, IMPORT_BATCH_PAIRS, importMemoryShare, type ServerLimits} from './limits.js'
-import {checkWellFormedPair} from './strict-json.js'
-import {deleteKeysBody, keyListQuery, pairsBody, wirePairSchema} from './schemas.js'
 
 type TargetParams = {store?: string; app?: string; label?: string; '*'?: string}
+
+/** A pair route under one prefix: its schema completed with the prefix's parameters (and the key's). */
+type Request<R> = Omit<RequestOf<R>, 'Params'> & {Params: TargetParams}
+
+export interface PairRoutesOptions extends ServerContext {
+  /** The parameters of the prefix the routes are served under (see PAIR_PREFIXES). */
+  params: TSchema
+}
 
 const EXPORT_CHUNK_PAIRS = 1000
 
@@ -20,27 +29,39 @@ const EXPORT_CHUNK_PAIRS = 1000
  * (`/api/key-value-stores/{store}`) and under an app's label (`/api/apps/{app}/labels/{label}`).
  * Keys are the rest of the path after `/keys/`, percent-encoded, so any key (`/` included) fits.
  */
-export async function pairRoutes(app: FastifyInstance, {backends, imports, limits, recheckToken}: ServerContext): Promise<void> {
+export async function pairRoutes(app: FastifyInstance, {backends, imports, limits, recheckToken, params}: PairRoutesOptions): Promise<void> {
   const backendOf = (request: FastifyRequest) => backends.forAccount(request.account!)
+  // Each route's schema as the table gives it, with the prefix's parameters (and the key's) added.
+  const under = <R extends {url: string; schema: object}>(route: R) => ({
+    ...route,
+    schema: {
+      ...route.schema,
+      params: KEY_ROUTES.has(route.url)
+        ? {...params, properties: {...params.properties, ...KeyParam.properties}, required: [...(params.required ?? []), ...KeyParam.required]}
+        : params,
+    },
+  })
 
-  app.get<{Params: TargetParams; Querystring: {prefix?: string; cursor?: string; limit?: number}}>(
-    '/keys',
-    {schema: {querystring: keyListQuery}},
-    async (request) => {
+  app.route<Request<typeof routes.listKeys>>({
+    ...under(routes.listKeys),
+    handler: async (request) => {
       const page = await backendOf(request).listKeys(targetOf(request.params), request.query)
       return {keys: page.items, ...(page.next ? {next: page.next} : {})}
     },
-  )
-
-  app.get<{Params: TargetParams}>('/keys/*', async (request, reply) => {
-    const value = await backendOf(request).getValue(targetOf(request.params), request.params['*'] ?? '')
-    return reply.type('application/octet-stream').send(toBuffer(value))
   })
 
-  app.put<{Params: TargetParams; Body: Buffer | string | undefined}>(
-    '/keys/*',
-    {bodyLimit: limits.maxValueBytes},
-    async (request, reply) => {
+  app.route<Request<typeof routes.getValue>>({
+    ...under(routes.getValue),
+    handler: async (request, reply) => {
+      const value = await backendOf(request).getValue(targetOf(request.params), request.params['*'] ?? '')
+      return reply.type('application/octet-stream').send(toBuffer(value))
+    },
+  })
+
+  app.route<Omit<Request<typeof routes.putValue>, 'Body'> & {Body: Buffer | string | undefined}>({
+    ...under(routes.putValue),
+    bodyLimit: limits.maxValueBytes,
+    handler: async (request, reply) => {
       const body = request.body ?? Buffer.alloc(0)
       if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
         return reply.code(415).send({detail: 'Send the value as the raw request body with "Content-Type: application/octet-stream".'})
@@ -49,26 +70,28 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
       await backendOf(request).setValues(targetOf(request.params), [{key: request.params['*'] ?? '', value}])
       return reply.code(204).send()
     },
-  )
-
-  app.delete<{Params: TargetParams}>('/keys/*', async (request) => ({
-    deleted: await backendOf(request).deleteKeys(targetOf(request.params), [request.params['*'] ?? '']),
-  }))
-
-  app.post<{Params: TargetParams; Body: {pairs: WirePair[]}}>('/pairs', {schema: {body: pairsBody}}, async (request, reply) => {
-    const pairs = request.body.pairs.map((pair, index) => {
-      checkWellFormedPair(pair, `pairs[${index}]`)
-      return decodePair(pair)
-    })
-    await backendOf(request).setValues(targetOf(request.params), pairs)
-    return reply.code(204).send()
   })
 
-  app.post<{Params: TargetParams; Body: {keys: string[]}}>('/delete-keys', {schema: {body: deleteKeysBody}}, async (request) => ({
-    deleted: await backendOf(request).deleteKeys(targetOf(request.params), request.body.keys),
-  }))
+  app.route<Request<typeof routes.deleteKey>>({
+    ...under(routes.deleteKey),
+    handler: async (request) => ({deleted: await backendOf(request).deleteKeys(targetOf(request.params), [request.params['*'] ?? ''])}),
+  })
 
-  app.post<{Params: TargetParams; Body: unknown}>('/import', async (request, reply) => {
+  app.route<Request<typeof routes.setPairs>>({
+    ...under(routes.setPairs),
+    handler: async (request, reply) => {
+      const pairs = request.body.pairs.map((entry, index) => pairFromEntry(entry, `pairs[${index}]`))
+      await backendOf(request).setValues(targetOf(request.params), pairs)
+      return reply.code(204).send()
+    },
+  })
+
+  app.route<Request<typeof routes.deleteKeys>>({
+    ...under(routes.deleteKeys),
+    handler: async (request) => ({deleted: await backendOf(request).deleteKeys(targetOf(request.params), request.body.keys)}),
+  })
+
+  app.route<Request<typeof routes.importPairs>>({...under(routes.importPairs), handler: async (request, reply) => {
     const body = request.body
     if (!(body instanceof Readable)) {
       return reply.code(415).send({detail: `Send the pairs as ${NDJSON}: one {"key","value","base64"?} object per line.`})
@@ -81,7 +104,7 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
     const account = request.account!
     const backend = backendOf(request)
     const target = targetOf(request.params)
-    const validate = request.compileValidationSchema(wirePairSchema)
+    const validate = request.compileValidationSchema(TransferEntrySchema)
     try {
       // One import per store at a time (by name or by an app's label, it is the same store).
       const storeName = await storeNameOf(backend, target)
@@ -100,13 +123,16 @@ export async function pairRoutes(app: FastifyInstance, {backends, imports, limit
       discardRestOfBody(body, request.raw.socket)
       throw error
     }
-  })
+  }})
 
-  app.get<{Params: TargetParams}>('/export', async (request, reply) => {
-    const iterator = backendOf(request).exportPairs(targetOf(request.params))[Symbol.asyncIterator]()
-    // The first step runs before any byte is sent, so a missing store is still a clean 404.
-    const first = await iterator.next()
-    return reply.type(NDJSON).send(Readable.from(exportChunks(first, iterator), {objectMode: false}))
+  app.route<Request<typeof routes.exportPairs>>({
+    ...under(routes.exportPairs),
+    handler: async (request, reply) => {
+      const iterator = backendOf(request).exportPairs(targetOf(request.params))[Symbol.asyncIterator]()
+      // The first step runs before any byte is sent, so a missing store is still a clean 404.
+      const first = await iterator.next()
+      return reply.type(NDJSON).send(Readable.from(exportChunks(first, iterator), {objectMode: false}))
+    },
   })
 }
 
@@ -201,7 +227,7 @@ async function* pairBatches(
   for await (const {text, line} of ndjsonLines(counted(body, limits, token), maxPairLineBytes(limits))) {
     let parsed: unknown
     try {
-      parsed = JSON.parse(text)
+      parsed = parseEntryText(text)
     } catch (error) {
       throw new InvalidInputError(`Line ${line} of the import is not valid JSON: ${(error as Error).message}`)
     }
@@ -209,8 +235,7 @@ async function* pairBatches(
     if (problem) throw new InvalidInputError(`Line ${line} of the import: ${problem}. Each line is {"key","value","base64"?}.`)
     let pair: Pair
     try {
-      checkWellFormedPair(parsed as WirePair, 'the pair')
-      pair = decodePair(parsed as WirePair)
+      pair = pairFromEntry(parsed as TransferEntry, 'the pair')
     } catch (error) {
       throw new InvalidInputError(`Line ${line} of the import: ${(error as Error).message}`)
     }

@@ -1,54 +1,15 @@
-import {isUtf8} from 'node:buffer'
 import type {Limits, Pair} from '../backend.js'
-import {toBuffer} from '../bytes.js'
+import {entryValue, type TransferEntry} from '../api/entry.js'
 import {InvalidInputError, KvError, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
 
-// One pair as `kv import` reads it and `kv export` writes it: the object wrangler's bulk put
-// uses. A value that is valid UTF-8 travels as text; any other value as base64 with
-// "base64": true, so every store survives an export and an import byte for byte.
+// An entry of `kv import` input and `kv export` output: the API's transfer entry (one codec, in
+// api/entry.ts), checked here field by field so that a message says what is wrong with a file.
 
-export interface TransferEntry {
-  key: string
-  value: string
-  base64?: boolean
-}
+export {formatEntry, isBase64, parseEntryText, toEntry, type TransferEntry} from '../api/entry.js'
 
 export const ENTRY_SHAPE_HINT =
   'Each entry is {"key": "...", "value": "..."}, with "base64": true when the value is base64-encoded bytes.'
-
-/** The entry for a pair: text when the bytes are UTF-8, else base64. */
-export function toEntry(pair: Pair): TransferEntry {
-  const bytes = toBuffer(pair.value)
-  return isUtf8(bytes) ? {key: pair.key, value: bytes.toString('utf8')} : {key: pair.key, value: bytes.toString('base64'), base64: true}
-}
-
-/** One entry as a single line of JSON (no newline). */
-export function formatEntry(pair: Pair): string {
-  return JSON.stringify(toEntry(pair))
-}
-
-// Standard alphabet, padded: what Buffer#toString('base64') writes. Buffer.from(..., 'base64')
-// silently skips anything else, which would turn a damaged file into wrong bytes.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
-export function isBase64(text: string): boolean {
-  return BASE64.test(text)
-}
-
-// The exact line `kv export` writes for a value with nothing to escape. Matching it is a third of
-// the cost of JSON.parse, and a match means precisely what JSON.parse would return: a JSON string
-// may hold any character but '"', '\\' and U+0000..U+001F, and those are what the classes exclude.
-// Anything else (escapes, spaces, other field orders) goes through JSON.parse.
-// eslint-disable-next-line no-control-regex
-const CANONICAL_LINE = /^\{"key":"([^"\\\u0000-\u001f]*)","value":"([^"\\\u0000-\u001f]*)"(,"base64":true)?\}$/
-
-/** Parses one line of NDJSON (or one entry's text) into the object JSON.parse would give. */
-export function parseEntryText(text: string): unknown {
-  const match = CANONICAL_LINE.exec(text)
-  if (match) return match[3] ? {key: match[1], value: match[2], base64: true} : {key: match[1], value: match[2]}
-  return JSON.parse(text)
-}
 
 /** A problem with one entry; `where` is prefixed by the reader (line or index). */
 export class EntryError extends Error {}
@@ -69,15 +30,10 @@ export function parseEntry(entry: unknown, limits?: Limits): Pair {
   if (base64 !== undefined && typeof base64 !== 'boolean') {
     throw new EntryError(`"base64" of key ${JSON.stringify(key)} must be true or false, got ${describeJson(base64)}`)
   }
-  let bytes: Buffer
-  if (base64 === true) {
-    if (!isBase64(value)) throw new EntryError(`"value" of key ${JSON.stringify(key)} is not valid base64 (standard alphabet, padded)`)
-    bytes = Buffer.from(value, 'base64')
-  } else {
-    if (!(value as string & {isWellFormed(): boolean}).isWellFormed()) {
-      throw new EntryError(`"value" of key ${JSON.stringify(key)} has an unpaired surrogate and is not valid UTF-8 text; encode such bytes as base64`)
-    }
-    bytes = Buffer.from(value, 'utf8')
+  const bytes = entryValue(entry as TransferEntry)
+  if (bytes === 'not-base64') throw new EntryError(`"value" of key ${JSON.stringify(key)} is not valid base64 (standard alphabet, padded)`)
+  if (bytes === 'not-text') {
+    throw new EntryError(`"value" of key ${JSON.stringify(key)} has an unpaired surrogate and is not valid UTF-8 text; encode such bytes as base64`)
   }
   if (limits) {
     validateKey(key, limits)

@@ -4,7 +4,7 @@ import type {Limits} from '../backend.js'
 import {utf8Length} from '../bytes.js'
 import {commandLine} from '../cli-name.js'
 import {InvalidInputError, KvError, TooLargeError} from '../errors.js'
-import {maxPairLineBytes} from '../remote/wire.js'
+import {maxPairLineBytes} from '../api/ndjson.js'
 import {formatBytes, keyTooLarge, valueTooLarge} from '../validation.js'
 import {ENTRY_SHAPE_HINT, EntryError, entryFailure} from './entry.js'
 

@@ -1,6 +1,17 @@
 import {isUtf8} from 'node:buffer'
 import type {FastifyInstance} from 'fastify'
+import {NDJSON} from '../api/ndjson.js'
 import {InvalidInputError} from '../errors.js'
+
+/**
+ * How request bodies are read: JSON strictly (below), a value as raw bytes, and an import's
+ * NDJSON not at all: the route reads that body itself, line by line, within its own limits.
+ */
+export function useBodyParsers(app: FastifyInstance): void {
+  useStrictJsonParser(app)
+  app.addContentTypeParser('application/octet-stream', {parseAs: 'buffer'}, (_request, body, done) => done(null, body))
+  app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload))
+}
 
 /**
  * Fastify's JSON parser decodes the body as UTF-8 and turns every byte that is not UTF-8 into
@@ -8,7 +19,7 @@ import {InvalidInputError} from '../errors.js'
  * Fastify's parser (and its prototype-poisoning checks) for well-formed bodies and refuses any
  * other with 400, naming the field that holds the bad bytes.
  */
-export function useStrictJsonParser(app: FastifyInstance): void {
+function useStrictJsonParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', {parseAs: 'buffer'}, (request, body, done) => {
@@ -103,27 +114,4 @@ function describeField(root: unknown, path: Array<string | number>): string {
   if (field === 'key') return `The key of ${name === 'the body' ? 'the pair' : name}`
   if (field === 'value' && typeof key === 'string') return `The value of ${name === 'the body' ? 'the pair' : name} (key ${JSON.stringify(key)})`
   return `Field "${[...parentPath, field].join('.')}"`
-}
-
-/**
- * A lone surrogate (`"\ud800"`) is valid JSON but not text: as UTF-8 it would become U+FFFD.
- * Names the pair as `where` says (e.g. "pairs[3]").
- */
-export function checkWellFormedPair(pair: {key: string; value: string; base64?: boolean}, where: string): void {
-  if (!isWellFormed(pair.key)) {
-    throw new InvalidInputError(`The key of ${where} (${JSON.stringify(pair.key)}) has an unpaired surrogate and is not valid UTF-8 text.`, [
-      'Keys must be UTF-8 text. Nothing was changed.',
-    ])
-  }
-  if (!pair.base64 && !isWellFormed(pair.value)) {
-    throw new InvalidInputError(
-      `The value of ${where} (key ${JSON.stringify(pair.key)}) has an unpaired surrogate and is not valid UTF-8 text.`,
-      ['Send a binary value as base64 with "base64": true. Nothing was changed.'],
-    )
-  }
-}
-
-function isWellFormed(text: string): boolean {
-  // String.prototype.isWellFormed is Node 20+; TypeScript's ES2022 library does not know it yet.
-  return (text as string & {isWellFormed(): boolean}).isWellFormed()
 }

@@ -1,15 +1,18 @@
 import {Readable} from 'node:stream'
 import {setImmediate} from 'node:timers/promises'
 import {EnvHttpProxyAgent, Pool, interceptors, type Dispatcher} from 'undici'
+import {fits, firstMisfit} from '../api/check.js'
+import {entryValue, parseEntryText, toEntry} from '../api/entry.js'
+import {NDJSON, ndjsonLines, pairLines} from '../api/ndjson.js'
+import {OPENAPI_PATH, appRoutes, fillPath, pairRoutes, serverRoutes, storeRoutes, targetPath} from '../api/routes.js'
+import {TransferEntrySchema, type Static, type TSchema, type WireStore} from '../api/schemas.js'
 import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
   LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
 } from '../backend.js'
 import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
-import {toEntry} from '../transfer/entry.js'
 import {isProxyConnectFailure, proxyFromEnv, shownProxy, type ProxyUse} from './proxy.js'
-import {NDJSON, decodePair, ndjsonLines, pairLines, pathSegment, targetPath, type WirePair} from './wire.js'
 import {commandLine} from '../cli-name.js'
 
 export interface HttpBackendOptions {
@@ -23,17 +26,20 @@ export interface HttpBackendOptions {
   connectTimeoutMs?: number
   /** How long to wait for an answer to an ordinary request. */
   requestTimeoutMs?: number
-  /** Test hook: send requests through this dispatcher instead of the built-in pool. */
-  dispatcher?: Dispatcher
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (process.env by default). */
   env?: NodeJS.ProcessEnv
 }
 
-interface WireStore {
-  name: string
-  links: Array<{label: string; appId: string; appName?: string}>
-  createdAt: string
+/** A route of the table: its method, pattern, and the schema of each answer. */
+interface Route {
+  method: Dispatcher.HttpMethod
+  url: string
+  schema: {response: Record<string, unknown>}
 }
+
+/** The schema of a route's successful answer (200 or 201). */
+type Answer<R extends Route> = R['schema']['response'] extends {200: infer S extends TSchema} ? Static<S>
+  : R['schema']['response'] extends {201: infer S extends TSchema} ? Static<S> : never
 
 interface CallOptions {
   query?: Record<string, string | number | undefined>
@@ -60,9 +66,9 @@ export class HttpBackend implements Backend {
   readonly url: string
   private readonly basePath: string
   /** The pool or proxy agent this backend made, closed with it. */
-  private readonly owned?: Pool | EnvHttpProxyAgent
+  private readonly owned: Pool | EnvHttpProxyAgent
   private readonly dispatcher: Dispatcher
-  /** Given with each request unless the dispatcher is the pool, which knows its origin. */
+  /** Given with each request through the proxy agent; the pool knows its origin. */
   private readonly requestOrigin?: string
   /** The proxy the environment names for this server's protocol (NO_PROXY may still bypass it). */
   private readonly proxy?: ProxyUse
@@ -89,46 +95,41 @@ export class HttpBackend implements Backend {
       ])
     }
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
-    if (options.dispatcher) {
-      this.dispatcher = options.dispatcher
+    const poolOptions = {
+      connections: 16,
+      keepAliveTimeout: 10_000,
+      connect: {timeout: options.connectTimeoutMs ?? 5_000},
+      headersTimeout: this.requestTimeoutMs,
+      bodyTimeout: this.requestTimeoutMs,
+    }
+    const proxied = proxyFromEnv(options.env ?? process.env, parsed.protocol)
+    if (proxied) {
+      this.proxy = proxied.proxy
+      // The checked values are given explicitly, so undici reads nothing from the environment itself.
+      const https = parsed.protocol === 'https:'
+      this.owned = new EnvHttpProxyAgent({
+        ...poolOptions,
+        httpProxy: https ? '' : proxied.proxy.url.href,
+        httpsProxy: https ? proxied.proxy.url.href : '',
+        noProxy: proxied.noProxy,
+      })
       this.requestOrigin = parsed.origin
     } else {
-      const poolOptions = {
-        connections: 16,
-        keepAliveTimeout: 10_000,
-        connect: {timeout: options.connectTimeoutMs ?? 5_000},
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
-      }
-      const proxied = proxyFromEnv(options.env ?? process.env, parsed.protocol)
-      if (proxied) {
-        this.proxy = proxied.proxy
-        // The checked values are given explicitly, so undici reads nothing from the environment itself.
-        const https = parsed.protocol === 'https:'
-        this.owned = new EnvHttpProxyAgent({
-          ...poolOptions,
-          httpProxy: https ? '' : proxied.proxy.url.href,
-          httpsProxy: https ? proxied.proxy.url.href : '',
-          noProxy: proxied.noProxy,
-        })
-        this.requestOrigin = parsed.origin
-      } else {
-        this.owned = new Pool(parsed.origin, poolOptions)
-      }
-      this.dispatcher = this.owned.compose(interceptors.retry({
-        maxRetries: options.retries?.maxRetries ?? 2,
-        minTimeout: options.retries?.minTimeoutMs ?? 150,
-        timeoutFactor: 3,
-        maxTimeout: 2_000,
-        // Only what is idempotent in effect, answer included. A DELETE is not: when the
-        // connection drops after the server deleted, the retry answers 404 for a delete that
-        // happened (and DELETE of a key counts what it removed). Those fail as "connection closed".
-        methods: ['GET', 'HEAD', 'PUT'],
-        statusCodes: [502, 503, 504, 429],
-        // Hand the last answer over rather than a generic retry error: its body says what went wrong.
-        throwOnError: false,
-      }))
+      this.owned = new Pool(parsed.origin, poolOptions)
     }
+    this.dispatcher = this.owned.compose(interceptors.retry({
+      maxRetries: options.retries?.maxRetries ?? 2,
+      minTimeout: options.retries?.minTimeoutMs ?? 150,
+      timeoutFactor: 3,
+      maxTimeout: 2_000,
+      // Only what is idempotent in effect, answer included. A DELETE is not: when the
+      // connection drops after the server deleted, the retry answers 404 for a delete that
+      // happened (and DELETE of a key counts what it removed). Those fail as "connection closed".
+      methods: ['GET', 'HEAD', 'PUT'],
+      statusCodes: [502, 503, 504, 429],
+      // Hand the last answer over rather than a generic retry error: its body says what went wrong.
+      throwOnError: false,
+    }))
   }
 
   static async connect(options: HttpBackendOptions): Promise<HttpBackend> {
@@ -137,9 +138,9 @@ export class HttpBackend implements Backend {
 
   /** The account the token belongs to; also proves the server is a kvcloud server and takes the token. */
   async whoami(): Promise<{account: string; limits?: Record<string, number>}> {
-    let answer: {account: string; limits?: Record<string, number>}
+    let answer: Static<typeof serverRoutes.whoami.schema.response[200]>
     try {
-      answer = await this.json('GET', '/api/whoami')
+      answer = await this.json(serverRoutes.whoami, serverRoutes.whoami.url)
     } catch (error) {
       if (error instanceof NotFoundError) {
         throw new UnavailableError(`${this.url} does not look like a kvcloud server: it has no /api/whoami.`, [
@@ -160,48 +161,48 @@ export class HttpBackend implements Backend {
   // ---- Stores ----
 
   async listStores(options: StoreListOptions = {}): Promise<Page<StoreInfo>> {
-    const page = await this.json<{keyValueStores: WireStore[]; next?: string}>('GET', '/api/key-value-stores', {
+    const page = await this.json(storeRoutes.listStores, storeRoutes.listStores.url, {
       query: {appId: options.app, cursor: options.cursor, limit: options.limit},
     })
     return {items: page.keyValueStores.map(fromWireStore), next: page.next}
   }
 
   async getStore(name: string): Promise<StoreInfo> {
-    return fromWireStore(await this.json<WireStore>('GET', storePath(name)))
+    return fromWireStore(await this.json(storeRoutes.getStore, fillPath(storeRoutes.getStore.url, {store: name})))
   }
 
   async createStore(name: string): Promise<StoreInfo> {
-    return fromWireStore(await this.json<WireStore>('POST', storePath(name), {json: null}))
+    return fromWireStore(await this.json(storeRoutes.createStore, fillPath(storeRoutes.createStore.url, {store: name}), {json: null}))
   }
 
   async deleteStore(name: string): Promise<void> {
-    await this.empty('DELETE', storePath(name))
+    await this.empty(storeRoutes.deleteStore, fillPath(storeRoutes.deleteStore.url, {store: name}))
   }
 
   async renameStore(name: string, newName: string): Promise<void> {
-    await this.empty('PATCH', `${storePath(name)}/rename`, {json: newName})
+    await this.empty(storeRoutes.renameStore, fillPath(storeRoutes.renameStore.url, {store: name}), {json: newName})
   }
 
   // ---- Pairs ----
 
   async getValue(target: StoreTarget, key: string): Promise<Uint8Array> {
     validateKey(key, this.options.limits)
-    const response = await this.call('GET', `${targetPath(target)}/keys/${pathSegment(key)}`)
+    const response = await this.call(pairRoutes.getValue.method, targetPath(target) + fillPath(pairRoutes.getValue.url, {'*': key}))
     return new Uint8Array(await response.body.arrayBuffer())
   }
 
   async setValues(target: StoreTarget, pairs: Pair[]): Promise<void> {
     for (const pair of pairs) this.checkPair(pair)
-    await this.empty('POST', `${targetPath(target)}/pairs`, {json: {pairs: pairs.map(toEntry)}})
+    await this.empty(pairRoutes.setPairs, targetPath(target) + pairRoutes.setPairs.url, {json: {pairs: pairs.map(toEntry)}})
   }
 
   async deleteKeys(target: StoreTarget, keys: string[]): Promise<number> {
     for (const key of keys) validateKey(key, this.options.limits)
-    return (await this.json<{deleted: number}>('POST', `${targetPath(target)}/delete-keys`, {json: {keys}})).deleted
+    return (await this.json(pairRoutes.deleteKeys, targetPath(target) + pairRoutes.deleteKeys.url, {json: {keys}})).deleted
   }
 
   async listKeys(target: StoreTarget, options: KeyListOptions = {}): Promise<Page<string>> {
-    const page = await this.json<{keys: string[]; next?: string}>('GET', `${targetPath(target)}/keys`, {
+    const page = await this.json(pairRoutes.listKeys, targetPath(target) + pairRoutes.listKeys.url, {
       query: {prefix: options.prefix, cursor: options.cursor, limit: options.limit},
     })
     return {items: page.keys, next: page.next}
@@ -222,20 +223,28 @@ export class HttpBackend implements Backend {
         await setImmediate()
       }
     }
-    return this.json<ImportResult>('POST', `${targetPath(target)}/import`, {body: Readable.from(body()), contentType: NDJSON, timeoutMs: IMPORT_TIMEOUT_MS})
+    const {count} = await this.json(pairRoutes.importPairs, targetPath(target) + pairRoutes.importPairs.url, {
+      body: Readable.from(body()), contentType: NDJSON, timeoutMs: IMPORT_TIMEOUT_MS,
+    })
+    return {count}
   }
 
   async *exportPairs(target: StoreTarget): AsyncIterable<Pair> {
-    const response = await this.call('GET', `${targetPath(target)}/export`)
+    const response = await this.call(pairRoutes.exportPairs.method, targetPath(target) + pairRoutes.exportPairs.url)
+    const damaged = (line: number, why: string) =>
+      new UnavailableError(`The kvcloud server at ${this.url} sent a damaged export (line ${line} ${why}).`, ['Try the export again.'])
     try {
       for await (const {text, line} of ndjsonLines(response.body, EXPORT_MAX_LINE_BYTES)) {
-        let wire: WirePair
+        let entry: unknown
         try {
-          wire = JSON.parse(text) as WirePair
+          entry = parseEntryText(text)
         } catch {
-          throw new UnavailableError(`The kvcloud server at ${this.url} sent a damaged export (line ${line} is not JSON).`, ['Try the export again.'])
+          throw damaged(line, 'is not JSON')
         }
-        yield decodePair(wire)
+        if (!fits(TransferEntrySchema, entry)) throw damaged(line, `is not a pair: ${firstMisfit(TransferEntrySchema, entry)}`)
+        const value = entryValue(entry)
+        if (typeof value === 'string') throw damaged(line, value === 'not-base64' ? 'has a value that is not valid base64' : 'has a value that is not UTF-8 text')
+        yield {key: entry.key, value}
       }
     } catch (error) {
       throw error instanceof KvError ? error : this.networkError(error)
@@ -247,38 +256,38 @@ export class HttpBackend implements Backend {
   // ---- Apps and links ----
 
   async listApps(options: PageOptions = {}): Promise<Page<AppInfo>> {
-    const page = await this.json<{items: AppInfo[]; next?: string}>('GET', '/api/apps', {query: {cursor: options.cursor, limit: options.limit}})
+    const page = await this.json(appRoutes.listApps, appRoutes.listApps.url, {query: {cursor: options.cursor, limit: options.limit}})
     return {items: page.items, next: page.next}
   }
 
   async getApp(name: string): Promise<AppInfo> {
-    return this.json<AppInfo>('GET', appPath(name))
+    return this.json(appRoutes.getApp, fillPath(appRoutes.getApp.url, {app: name}))
   }
 
   async deleteApp(name: string): Promise<void> {
-    await this.empty('DELETE', appPath(name))
+    await this.empty(appRoutes.deleteApp, fillPath(appRoutes.deleteApp.url, {app: name}))
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
-    return this.json<LinkResult>('PUT', `${appPath(request.app)}/links/${pathSegment(request.label)}`, {
+    return this.json(appRoutes.linkLabel, fillPath(appRoutes.linkLabel.url, {app: request.app, label: request.label}), {
       json: {store: request.store, ...(request.replace ? {replace: true} : {}), ...(request.allowUndeclared ? {allowUndeclared: true} : {})},
     })
   }
 
   async unlinkStore(app: string, label: string): Promise<UnlinkResult> {
-    return this.json<UnlinkResult>('DELETE', `${appPath(app)}/links/${pathSegment(label)}`)
+    return this.json(appRoutes.unlinkLabel, fillPath(appRoutes.unlinkLabel.url, {app, label}))
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     for (const pair of request.seed ?? []) this.checkPair(pair)
     const {name, ...app} = request.app
-    return this.json<DeployResult>('POST', `${appPath(name)}/deploy`, {
+    return this.json(appRoutes.deploy, fillPath(appRoutes.deploy.url, {app: name}), {
       json: {...app, links: request.links, ...(request.seed ? {seed: request.seed.map(toEntry)} : {})},
     })
   }
 
   async close(): Promise<void> {
-    await this.owned?.close()
+    await this.owned.close()
   }
 
   // ---- HTTP ----
@@ -288,17 +297,27 @@ export class HttpBackend implements Backend {
     validateValue(pair.key, pair.value, this.options.limits)
   }
 
-  private async json<T>(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
-    const response = await this.call(method, path, options)
+  /** Calls a route of the table and checks its answer against the route's schema (never a bare cast). */
+  private async json<R extends Route>(route: R, path: string, options: CallOptions = {}): Promise<Answer<R>> {
+    const response = await this.call(route.method, path, options)
+    let answer: unknown
     try {
-      return (await response.body.json()) as T
+      answer = await response.body.json()
     } catch (error) {
       throw this.networkError(error)
     }
+    const schema = (route.schema.response[response.statusCode] ?? route.schema.response[200] ?? route.schema.response[201]) as TSchema
+    const misfit = firstMisfit(schema, answer)
+    if (misfit !== undefined) {
+      throw new UnavailableError(`The kvcloud server at ${this.url} sent an answer to ${route.method} ${route.url} that kvcloud does not understand (${misfit}).`, [
+        `The server may run another version of kvcloud: both ends must speak the same API (the server describes its own at ${OPENAPI_PATH}).`,
+      ])
+    }
+    return answer as Answer<R>
   }
 
-  private async empty(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<void> {
-    const response = await this.call(method, path, options)
+  private async empty(route: Route, path: string, options: CallOptions = {}): Promise<void> {
+    const response = await this.call(route.method, path, options)
     await response.body.dump()
   }
 
@@ -400,15 +419,7 @@ export class HttpBackend implements Backend {
   }
 }
 
-function storePath(name: string): string {
-  return `/api/key-value-stores/${pathSegment(name)}`
-}
-
-function appPath(name: string): string {
-  return `/api/apps/${pathSegment(name)}`
-}
-
-function fromWireStore(store: WireStore): StoreInfo {
+function fromWireStore(store: Static<typeof WireStore>): StoreInfo {
   return {name: store.name, links: store.links.map((l) => ({app: l.appName ?? l.appId, label: l.label})), createdAt: store.createdAt}
 }
 
