@@ -93,7 +93,8 @@ export async function fastDeploy(argv: string[], env: NodeJS.ProcessEnv = proces
     const kvError = error instanceof KvError ? error : undefined
     const {chalk} = await import('../lib/cli/output.js')
     process.stderr.write(`${chalk.red('Error:')} ${(error as Error).message}\n`)
-    for (const hint of kvError?.hints ?? []) process.stderr.write(`${hint}\n`)
+    const {adviceFor} = await import('../lib/cli/advice.js')
+    for (const hint of kvError ? adviceFor(kvError) : []) process.stderr.write(`${hint}\n`)
     process.exitCode = kvError?.exitCode ?? 1
     return true
   } finally {

@@ -1,6 +1,5 @@
 import {InvalidInputError, TooLargeError} from './errors.js'
 import type {Limits} from './backend.js'
-import {commandLine} from './cli-name.js'
 
 export const STORE_NAME_RULE =
   'A store name is 1 to 64 characters of letters, digits, "-" and "_", and starts with a letter or digit'
@@ -72,10 +71,9 @@ export function validateKey(key: string, limits: Limits): void {
 
 /** A key over the limit; `size` says how large it is ("300 bytes", or "over 65536 bytes" when not read whole). */
 export function keyTooLarge(key: string, size: string, limits: Limits): TooLargeError {
-  return new TooLargeError(
-    `Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${size}; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`,
-    [`Raise it with "${commandLine('config set max-key-bytes N')}" if every backend you use allows it.`],
-  )
+  const error = new TooLargeError(`Key "${key.slice(0, 40)}${key.length > 40 ? '…' : ''}" is ${size}; the key limit is ${limits.maxKeyBytes} bytes of UTF-8.`)
+  error.fact = {code: 'key-too-large', limit: limits.maxKeyBytes}
+  return error
 }
 
 export function validateValue(key: string, value: Uint8Array, limits: Limits): void {
@@ -85,10 +83,9 @@ export function validateValue(key: string, value: Uint8Array, limits: Limits): v
 /** A value over the limit, as keyTooLarge; `key` is undefined when it has not been read yet. */
 export function valueTooLarge(key: string | undefined, size: string, limits: Limits): TooLargeError {
   const subject = key === undefined ? 'The value (its key comes after it)' : `The value of key "${key.slice(0, 40)}"`
-  return new TooLargeError(
-    `${subject} is ${size}; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`,
-    [`Raise it with "${commandLine('config set max-value-bytes N')}" if every backend you use allows it.`],
-  )
+  const error = new TooLargeError(`${subject} is ${size}; the value limit is ${limits.maxValueBytes} bytes (${formatBytes(limits.maxValueBytes)}).`)
+  error.fact = {code: 'value-too-large', limit: limits.maxValueBytes}
+  return error
 }
 
 function isWellFormedUnicode(text: string): boolean {

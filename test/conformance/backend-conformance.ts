@@ -242,6 +242,10 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
         assert.equal(again.status, 'already-linked')
 
         await rejectsWith(backend.linkStore({app: 'ab', label: 'promptstore', store: 'case-a'}), 'conflict', /currently linked to "case-b"/)
+        await assert.rejects(backend.linkStore({app: 'ab', label: 'promptstore', store: 'case-a'}), (error: KvError) => {
+          assert.deepEqual(error.fact, {code: 'label-linked-elsewhere', app: 'ab', kind: 'key-value', label: 'promptstore', linkedTo: 'case-b', wanted: 'case-a'})
+          return true
+        })
         const relinked = await backend.linkStore({app: 'ab', label: 'promptstore', store: 'case-a', replace: true})
         assert.deepEqual(relinked, {status: 'relinked', app: 'ab', label: 'promptstore', store: 'case-a', previousStore: 'case-b'})
         assert.equal(asText(await backend.getValue({app: 'ab', label: 'promptstore'}, 'prompt')), 'A')
@@ -290,6 +294,8 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
           assert.ok(error instanceof KvError)
           assert.equal(error.kind, 'invalid')
           assert.equal(error.message, 'App "app" does not use the label "typo": no component declares it in key_value_stores (its labels: x, y).')
+          // The same fact from every backend, so the CLI advises the same whichever it talks to.
+          assert.deepEqual(error.fact, {code: 'label-undeclared', app: 'app', kind: 'key-value', label: 'typo', declared: ['x', 'y']})
           return true
         })
         assert.deepEqual((await backend.getApp('app')).links.map((link) => link.label), ['x', 'y'], 'nothing was linked')

@@ -1,3 +1,4 @@
+import {adviceFor} from '../../src/lib/cli/advice.js'
 import assert from 'node:assert/strict'
 import type {AppInfo} from '../../src/lib/backend.js'
 import {InvalidInputError} from '../../src/lib/errors.js'
@@ -160,7 +161,8 @@ describe('deploy: planning', () => {
       () => plan({manifest: manifest(['a', 'b']), links: parseLinkSpecs(['kv:c=x'])}),
       '--link kv:c=x names the label "c", which no component in /apps/shop/spin.toml declares as a key value store.',
     )
-    assert.deepEqual(error.hints, ['Its key value store labels are: a, b.'])
+    assert.deepEqual(error.fact, {code: 'label-undeclared', app: 'shop', kind: 'key-value', label: 'c', declared: ['a', 'b'], flag: '--link kv:c=x'})
+    assert.deepEqual(adviceFor(error), ['Its key value store labels are: a, b.'])
     invalid(() => plan({manifest: manifest(['a']), links: parseLinkSpecs(['sqlite:a=db'])}), /declares as a SQLite database/)
   })
 
@@ -243,6 +245,6 @@ describe('deploy: seeding with --key-value', () => {
       () => requireSeedLabel(manifest(['x', 'y'])),
       '--key-value writes to the key value store linked with the label "default", and no component in /apps/shop/spin.toml declares that label (its labels: x, y).',
     )
-    assert.match(error.hints[0]!, /Add "default" to a component's key_value_stores/)
+    assert.match(adviceFor(error)[0]!, /Add "default" to a component's key_value_stores/)
   })
 })

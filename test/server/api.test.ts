@@ -36,7 +36,8 @@ describe('server API: Fermyon paths and bodies, kvcloud extensions, errors', fun
       assert.equal((await call('DELETE', '/api/key-value-stores/beta')).status, 204)
       const missing = await call('DELETE', '/api/key-value-stores/beta')
       assert.equal(missing.status, 404)
-      assert.deepEqual(missing.json(), {detail: 'No key value store found with name "beta"', hints: ['Run "kvcloud kv list" to see your stores.']})
+      // The fact, not advice: the client advises from it as it would locally.
+      assert.deepEqual(missing.json(), {detail: 'No key value store found with name "beta"', fact: {code: 'resource-not-found', kind: 'key-value', name: 'beta'}})
     })
 
     it('links and unlinks with {"label","appId"} and lists links as {"label","appId","appName"}', async function () {

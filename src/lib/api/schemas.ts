@@ -153,13 +153,17 @@ export const DeployResult = Type.Object({
   unused: Type.Array(AppLink),
 })
 
+/** What a failure is, as data (a code and the names it concerns), so the client advises as it would locally. */
+export const ErrorFact = Type.Object({code: Type.String()}, {additionalProperties: true})
+
 /**
- * Every error answer: `{detail, hints?}`, or `{title, errors}` for a request that breaks its
- * schema (errors by field). Other fields pass through, so a newer server's extras still arrive.
+ * Every error answer: `{detail, fact?, hints?}`, or `{title, errors}` for a request that breaks
+ * its schema (errors by field). Other fields pass through, so a newer server's extras still arrive.
  */
 export const ErrorBody = Type.Object(
   {
     detail: Type.Optional(Type.String()),
+    fact: Type.Optional(ErrorFact),
     hints: Type.Optional(Strings),
     title: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Record(Type.String(), Strings)),

@@ -6,6 +6,7 @@ import {confirmationNeededError, type ConfirmationNeeded} from './confirm-or-fai
 import type {Prompter, PromptStreams} from './prompter.js'
 import {chalk} from './output.js'
 import {resolveBackend} from './backend-choice.js'
+import {adviceFor} from './advice.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -107,11 +108,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const kvError = error instanceof Errors.CLIError && !(error instanceof KvError) ? usageErrorOf(error, this.argv) : error
     if (kvError instanceof KvError) {
       if (this.jsonEnabled()) {
-        this.logJson({error: {kind: kvError.kind, message: kvError.message, hints: kvError.hints, exitCode: kvError.exitCode}})
+        this.logJson({error: {kind: kvError.kind, message: kvError.message, hints: adviceFor(kvError), exitCode: kvError.exitCode}})
       }
       // A declined or cancelled question is an answer, not a failure: one plain line.
       if (kvError instanceof CancelledError) process.stderr.write(`${kvError.message}\n`)
-      else this.printError(kvError.message, kvError.hints)
+      else this.printError(kvError.message, adviceFor(kvError))
       return this.exit(kvError.exitCode)
     }
     // Anything else is a bug or an I/O failure nobody typed: one line, details on request.

@@ -1,9 +1,9 @@
-// The link and unlink workflows of `link kv` and `unlink kv`: check the request, ask when a link
-// would move (through the caller), change the link, then bring the app's runtime config in step.
+// The link and unlink workflows of `link kv` and `unlink kv`: ask when the core says a link would
+// move (through the caller), change the link, then bring the app's runtime config in step.
 
 import type {Backend, LinkResult, UnlinkResult} from '../backend.js'
-import {commandLine} from '../cli-name.js'
-import {CancelledError, InvalidInputError, NotFoundError} from '../errors.js'
+import type {CoreFact} from '../core/facts.js'
+import {CancelledError, KvError, NotFoundError} from '../errors.js'
 import {refreshAppRuntimeConfig, type RuntimeConfigOutcome} from '../spin/app-runtime-config.js'
 import {validateLabel, validateStoreName} from '../validation.js'
 
@@ -31,44 +31,31 @@ export interface LinkSteps {
 }
 
 /**
- * Links `store` to the app under `label`. A label linked to another store is relinked only when
- * `yes` is set or `steps.confirmRelink` says so; a no cancels with nothing changed. The names are
- * checked before the backend is opened.
+ * Links `store` to the app under `label`. The core's rules decide (the app and the store exist,
+ * the label is declared or allowed, where it points now); a label linked to another store is
+ * relinked only when `yes` is set or `steps.confirmRelink` says so, and a no cancels with nothing
+ * changed. The names are checked before the backend is opened.
  */
 export async function linkLabel(getBackend: () => Promise<Backend>, request: LinkLabelRequest, steps: LinkSteps): Promise<LinkLabelOutcome> {
-  const {label, store: storeName} = request
+  const {label, store} = request
   validateLabel(label)
-  validateStoreName(storeName)
+  validateStoreName(store)
   const backend = await getBackend()
-  const app = await backend.getApp(request.app)
-  await backend.getStore(storeName).catch((error: unknown) => {
-    // The incumbent's wording for a link to a store that is not there.
-    if (error instanceof NotFoundError) {
-      throw new NotFoundError(`Key value store "${storeName}" does not exist`, [
-        `Run "${commandLine('kv list')}" to see your stores, or "${commandLine(`kv create ${storeName}`)}" to make it.`,
-      ])
+  const link = (replace: boolean) => backend.linkStore({app: request.app, label, store, replace, allowUndeclared: request.allowUndeclared})
+  let result: LinkResult
+  try {
+    result = await link(request.yes)
+  } catch (error) {
+    const fact = error instanceof KvError ? (error.fact as CoreFact | undefined) : undefined
+    if (fact?.code !== 'label-linked-elsewhere') throw error
+    if (!(await steps.confirmRelink(fact.app, fact.linkedTo))) {
+      throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${fact.linkedTo}". Nothing was changed.`)
     }
-    throw error
-  })
-  if (!app.labels.includes(label) && !request.allowUndeclared) {
-    throw new InvalidInputError(
-      `App "${app.name}" does not use the label "${label}": no component declares it in key_value_stores` +
-        (app.labels.length > 0 ? ` (its labels: ${app.labels.join(', ')}).` : ' (it declares no labels).'),
-      ['Check the spelling, or pass --allow-undeclared to link it anyway.'],
-    )
+    result = await link(true)
   }
-
-  const previous = app.links.find((link) => link.label === label)?.store
-  let replace = false
-  if (previous !== undefined && previous !== storeName) {
-    replace = request.yes || (await steps.confirmRelink(app.name, previous))
-    if (!replace) throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${previous}". Nothing was changed.`)
-  }
-
-  const result = await backend.linkStore({app: app.name, label, store: storeName, replace, allowUndeclared: request.allowUndeclared})
   steps.linked(result)
   // Also when already linked: that repairs a runtime config table someone removed.
-  return {result, runtimeConfig: await refreshAppRuntimeConfig(backend, app.name)}
+  return {result, runtimeConfig: await refreshAppRuntimeConfig(backend, result.app)}
 }
 
 export interface UnlinkLabelOutcome {

@@ -181,7 +181,7 @@ export abstract class CoreBackend implements Backend {
       validateLabel(link.label)
       requireDeclared(request.app.name, KV, link.label, declared)
       validateStoreName(link.store)
-      if (!link.create && !(await this.catalog.resourceByName(KV, link.store))) throw linkTargetMissing(KV, link.store, false)
+      if (!link.create && !(await this.catalog.resourceByName(KV, link.store))) throw linkTargetMissing(KV, link.store)
     }
     const wanted = new Map(request.links.map((link) => [link.label, link.store]))
     const unlinked = declared.filter((label) => !wanted.has(label) && !currentLinks.has(label))

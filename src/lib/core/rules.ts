@@ -2,8 +2,7 @@
 // planning (which checks them before anything is asked or sent).
 
 import type {ComponentInfo} from '../backend.js'
-import {labelLinkedTwice, labelUndeclared, noSeedLabel, NOUN} from './facts.js'
-import {InvalidInputError} from '../errors.js'
+import {flagLabelUndeclared, labelLinkedTwice, labelUndeclared, noSeedLabel} from './facts.js'
 import type {ResourceKind} from './ports.js'
 
 /** The label whose store `deploy --key-value` seeds. */
@@ -29,13 +28,7 @@ export interface LinkSource {
 export function requireDeclared(app: string, kind: ResourceKind, label: string, declared: readonly string[] | undefined, options: {allowUndeclared?: boolean; source?: LinkSource} = {}): void {
   if (declared === undefined || options.allowUndeclared || declared.includes(label)) return
   if (!options.source) throw labelUndeclared(app, kind, label, [...declared])
-  const noun = NOUN[kind]
-  const error = new InvalidInputError(
-    `${options.source.flag} names the label "${label}", which no component in ${options.source.manifestFile} declares as a ${noun}.`,
-    [declared.length > 0 ? `Its ${noun} labels are: ${declared.join(', ')}.` : `It declares no ${noun} labels.`],
-  )
-  error.fact = {code: 'label-undeclared', app, kind, label, declared: [...declared]}
-  throw error
+  throw flagLabelUndeclared(app, kind, label, [...declared], options.source.flag, options.source.manifestFile)
 }
 
 /** One label may be linked once per kind in one request. */

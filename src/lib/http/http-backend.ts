@@ -10,7 +10,7 @@ import type {
   AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
   LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
 } from '../backend.js'
-import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError} from '../errors.js'
+import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError, type ErrorFact} from '../errors.js'
 import {validateKey, validateValue} from '../validation.js'
 import {isProxyConnectFailure, proxyFromEnv, shownProxy, type ProxyUse} from './proxy.js'
 import {commandLine} from '../cli-name.js'
@@ -352,14 +352,17 @@ export class HttpBackend implements Backend {
     const status = response.statusCode
     let detail = `HTTP ${status}`
     let hints: string[] = []
+    let fact: ErrorFact | undefined
     try {
       const text = await response.body.text()
-      const body = JSON.parse(text) as {detail?: unknown; hints?: unknown; title?: unknown; errors?: unknown; message?: unknown}
+      const body = JSON.parse(text) as {detail?: unknown; fact?: unknown; hints?: unknown; title?: unknown; errors?: unknown; message?: unknown}
       if (typeof body.detail === 'string') detail = body.detail
       else if (typeof body.title === 'string') detail = validationMessage(body.title, body.errors)
       // Fastify's own error shape, e.g. {"error":"Service Unavailable","message":"Service Unavailable"}.
       else if (typeof body.message === 'string') detail = `HTTP ${status} ${body.message}`
       if (Array.isArray(body.hints)) hints = body.hints.filter((hint): hint is string => typeof hint === 'string')
+      const candidate = body.fact as {code?: unknown} | null | undefined
+      if (typeof candidate === 'object' && candidate !== null && typeof candidate.code === 'string') fact = candidate as ErrorFact
     } catch {
       // Not one of our JSON error bodies (a proxy's page, say): the status is all there is.
     }
@@ -373,7 +376,9 @@ export class HttpBackend implements Backend {
         'Try again in a moment; if it keeps failing, ask the server\'s operator to look at its log.',
       ])
     }
-    return makeError(kindForHttpStatus(status), detail, hints)
+    const error = makeError(kindForHttpStatus(status), detail, hints)
+    error.fact = fact
+    return error
   }
 
   private networkError(error: unknown): KvError {

@@ -6,7 +6,7 @@ import {ServerBusyError} from './import-gate.js'
 import type {ServerLimits} from './limits.js'
 
 /**
- * Every failure as an HTTP answer: typed errors by their kind ({detail, hints}), a request that
+ * Every failure as an HTTP answer: typed errors by their kind ({detail, fact, hints}), a request that
  * breaks its schema as {title, errors} naming each field, storage trouble as a summary (the
  * operator's log gets the details), anything else as 500.
  */
@@ -35,14 +35,14 @@ function sendError(error: FastifyError | KvError, request: FastifyRequest, reply
       return
     }
     if (error.kind === 'unauthorized') void reply.header('www-authenticate', 'Bearer')
-    const hints = error.kind === 'too-large'
-      // A hint naming the client's own config does not apply here; on a server the operator sets the limits.
-      ? [
-        ...error.hints.filter((hint) => !hint.includes('kvcloud config set')),
-        `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "${commandLine('server start')}".`,
-      ]
+    // Over a limit here is over the server's limits, which its operator sets: not the client's own
+    // (whose advice is to raise them in its config), so the fact says so and the hint names them.
+    const tooLarge = error.kind === 'too-large'
+    const fact = tooLarge && error.fact ? {...error.fact, code: 'server-limit'} : error.fact
+    const hints = tooLarge
+      ? [...error.hints, `This server's limits: keys ${limits.maxKeyBytes} bytes, values ${limits.maxValueBytes} bytes, imports ${limits.maxImportBytes} bytes; its operator sets them with "${commandLine('server start')}".`]
       : error.hints
-    void reply.code(error.httpStatus).send({detail: error.message, ...(hints.length > 0 ? {hints} : {})})
+    void reply.code(error.httpStatus).send({detail: error.message, ...(fact ? {fact} : {}), ...(hints.length > 0 ? {hints} : {})})
     return
   }
   const fastifyError = error as FastifyError

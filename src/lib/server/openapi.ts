@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger'
 import type {FastifyInstance} from 'fastify'
+import {commandLine} from '../cli-name.js'
 import {OPENAPI_PATH, SERVER_VERSION} from '../api/routes.js'
 
 /**
@@ -16,7 +17,7 @@ export function serveOpenApi(app: FastifyInstance): void {
         version: String(SERVER_VERSION),
         description: 'Key-value stores for Spin apps. Fermyon Cloud\'s paths and bodies where they exist; kvcloud\'s extensions under a store\'s path for the rest.',
       },
-      components: {securitySchemes: {token: {type: 'http', scheme: 'bearer', description: 'A token from "kvcloud server token create".'}}},
+      components: {securitySchemes: {token: {type: 'http', scheme: 'bearer', description: `A token from "${commandLine('server token create')}".`}}},
       security: [{token: []}],
     },
   })

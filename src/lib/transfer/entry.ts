@@ -45,7 +45,11 @@ export function parseEntry(entry: unknown, limits?: Limits): Pair {
 /** Re-raises an entry problem as a user-facing error naming where it is. */
 export function entryFailure(error: unknown, where: string, source: string): KvError {
   const hints = ['Nothing was imported.']
-  if (error instanceof KvError) return makeError(error.kind, `Cannot import ${source}: ${where}: ${error.message}`, [...error.hints, ...hints])
+  if (error instanceof KvError) {
+    const wrapped = makeError(error.kind, `Cannot import ${source}: ${where}: ${error.message}`, [...error.hints, ...hints])
+    wrapped.fact = error.fact
+    return wrapped
+  }
   if (error instanceof EntryError) return new InvalidInputError(`Cannot import ${source}: ${where}: ${error.message}.`, [ENTRY_SHAPE_HINT, ...hints])
   throw error
 }
