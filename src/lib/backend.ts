@@ -4,6 +4,7 @@
 
 import type {ComponentInfo} from './spin/component.js'
 // A component is Spin's (spin/component.ts); every backend stores and returns it.
+import type {SpinStoreFiles} from './spin/app-runtime-config.js'
 export type {ComponentInfo}
 
 /** Where a pair operation goes: a store by name, or the store an app links under a label. */
@@ -180,6 +181,8 @@ export interface AppsAndLinks {
 /** What every backend offers: the embedded one, a server's accounts, and the HTTP client of a server. */
 export interface Backend extends StoreResources, KeyValueData, AppsAndLinks {
   readonly kind: 'local' | 'remote'
+  /** Present where stores are Spin-format files on this machine (the embedded backend): runtime configs can name them. */
+  readonly storeFiles?: SpinStoreFiles
   describe(): Promise<BackendDescription>
   close(): Promise<void>
 }

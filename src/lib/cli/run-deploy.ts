@@ -3,7 +3,7 @@
 // write the runtime config. Output goes through `DeployIo`, so both callers print the same.
 
 import {statSync} from 'node:fs'
-import {dirname, join, resolve, sep} from 'node:path'
+import {dirname, resolve, sep} from 'node:path'
 import {collectAll, type AppInfo, type Backend} from '../backend.js'
 import {NotFoundError, UnavailableError} from '../errors.js'
 import {readManifest} from '../spin/read-manifest.js'
@@ -82,7 +82,7 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
   let plan = planDeploy({manifest, current, existingStores: stores.map((store) => store.name), links, yes: options.yes})
 
   const runtimeConfig = runtimeConfigPath(manifest.file, options.runtimeConfig, options.cwd)
-  if (backend.kind === 'local') {
+  if (backend.storeFiles) {
     if (options.runtimeConfig !== undefined) requireFolderOf(runtimeConfig, options.runtimeConfig)
     await checkRuntimeConfig(backend, runtimeConfig)
   } else if (options.runtimeConfig !== undefined) {
@@ -101,10 +101,9 @@ export async function runDeploy(getBackend: () => Promise<Backend>, options: Dep
   if (plan.unanswered.length > 0) plan = await io.answer(plan, links)
 
   // Read before the deploy rewrites the runtime config: Spin data that the labels linked now hide.
-  const description = backend.kind === 'local' ? await backend.describe() : undefined
-  const home = description?.kind === 'local' ? description.home : undefined
-  const spinData = home === undefined ? [] : findSpinData(manifest.file, runtimeConfig, plan.labels.map((label) => label.label), (file) =>
-    resolve(file).startsWith(join(home, 'stores') + sep), countSpinPairs)
+  const storesFolder = backend.storeFiles?.storesFolder
+  const spinData = storesFolder === undefined ? [] : findSpinData(manifest.file, runtimeConfig, plan.labels.map((label) => label.label), (file) =>
+    resolve(file).startsWith(storesFolder + sep), countSpinPairs)
 
   const result = await backend.deploy(toDeployRequest(plan, seed))
   io.applied?.()

@@ -21,14 +21,16 @@ export interface LinkedApp {
   links: Array<{label: string; store: string}>
 }
 
-/** Any backend: its kind, and its apps. */
+/** Any backend: its apps, and its store files when it keeps stores as files Spin can open (the local one). */
 export interface AppSource {
-  kind: string
   getApp(name: string): Promise<LinkedApp>
+  readonly storeFiles?: SpinStoreFiles
 }
 
-/** A backend that keeps stores as files Spin can open (the local one). */
-export interface StoreFiles extends AppSource {
+/** What a backend that keeps its stores as Spin-format files offers for runtime config files. */
+export interface SpinStoreFiles {
+  /** The folder that holds them. */
+  readonly storesFolder: string
   storeFilePath(name: string): string
   runtimeConfigLocation(app: string): Promise<RuntimeConfigLocation | undefined>
   rememberRuntimeConfig(app: string, location: RuntimeConfigLocation): Promise<void>
@@ -39,10 +41,6 @@ export interface StoreFiles extends AppSource {
   withAppsHeld<T>(app: string, work: (now: {app?: LinkedApp; location?: RuntimeConfigLocation}) => T): T
 }
 
-export function hasStoreFiles<B extends AppSource>(backend: B): backend is B & StoreFiles {
-  return backend.kind === 'local' && typeof (backend as Partial<StoreFiles>).storeFilePath === 'function'
-}
-
 export interface RuntimeConfigOutcome {
   change: RuntimeConfigChange
   /** The `spin up --runtime-config-file ...` line to copy. */
@@ -51,7 +49,7 @@ export interface RuntimeConfigOutcome {
 
 /** Checks an existing runtime config parses, before a deploy changes anything. */
 export async function checkRuntimeConfig(backend: AppSource, file: string): Promise<void> {
-  if (hasStoreFiles(backend)) await readRuntimeConfig(file)
+  if (backend.storeFiles) await readRuntimeConfig(file)
 }
 
 /** Writes every linked, declared label of `app`; undefined when the backend has no store files. */
@@ -61,10 +59,11 @@ export async function writeAppRuntimeConfig(
   location: RuntimeConfigLocation,
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | undefined> {
-  if (!hasStoreFiles(backend)) return undefined
-  const change = syncRuntimeConfig(backend, app.name, location, options.remove ?? [])
+  const files = backend.storeFiles
+  if (!files) return undefined
+  const change = syncRuntimeConfig(files, app.name, location, options.remove ?? [])
   if (!change) return undefined
-  await backend.rememberRuntimeConfig(app.name, location)
+  await files.rememberRuntimeConfig(app.name, location)
   return {change, spinUp: spinUpCommand(location.manifest, location.runtimeConfig, options.cwd)}
 }
 
@@ -74,11 +73,11 @@ export async function writeAppRuntimeConfig(
  * deploy commands writes last, writes the links as they are after both. `remove` drops tables
  * of labels no longer linked; an app deleted meanwhile keeps none.
  */
-function syncRuntimeConfig(backend: StoreFiles, appName: string, location: RuntimeConfigLocation, remove: string[]): RuntimeConfigChange | undefined {
-  return backend.withAppsHeld(appName, ({app}) => {
+function syncRuntimeConfig(files: SpinStoreFiles, appName: string, location: RuntimeConfigLocation, remove: string[]): RuntimeConfigChange | undefined {
+  return files.withAppsHeld(appName, ({app}) => {
     const entries = (app?.links ?? [])
       .filter((link) => app!.labels.includes(link.label))
-      .map((link) => ({label: link.label, store: link.store, storeFile: backend.storeFilePath(link.store)}))
+      .map((link) => ({label: link.label, store: link.store, storeFile: files.storeFilePath(link.store)}))
     const linked = new Set(entries.map((entry) => entry.label))
     const gone = remove.filter((label) => !linked.has(label))
     // An app with no key value store labels needs no runtime config; do not create an empty one.
@@ -97,8 +96,8 @@ export async function refreshAppRuntimeConfig(
   appName: string,
   options: {remove?: string[]; cwd?: string} = {},
 ): Promise<RuntimeConfigOutcome | 'unknown' | 'remote'> {
-  if (!hasStoreFiles(backend)) return 'remote'
-  const location = await backend.runtimeConfigLocation(appName)
+  if (!backend.storeFiles) return 'remote'
+  const location = await backend.storeFiles.runtimeConfigLocation(appName)
   if (!location) return 'unknown'
   const app = await backend.getApp(appName)
   return (await writeAppRuntimeConfig(backend, app, location, options)) ?? 'unknown'
@@ -111,16 +110,16 @@ export interface AppRuntimeConfigRecord {
 }
 
 export async function recordOfApp(backend: AppSource, appName: string): Promise<AppRuntimeConfigRecord | undefined> {
-  if (!hasStoreFiles(backend)) return undefined
-  const location = await backend.runtimeConfigLocation(appName)
+  if (!backend.storeFiles) return undefined
+  const location = await backend.storeFiles.runtimeConfigLocation(appName)
   if (!location) return undefined
   return {location, labels: (await backend.getApp(appName)).links.map((link) => link.label)}
 }
 
 /** After `apps delete`: the app's kvcloud tables leave its runtime config (the user's own stay). */
 export function forgetAppRuntimeConfig(backend: AppSource, appName: string, record: AppRuntimeConfigRecord | undefined): RuntimeConfigChange | undefined {
-  if (!record || !hasStoreFiles(backend)) return undefined
-  return syncRuntimeConfig(backend, appName, record.location, record.labels)
+  if (!record || !backend.storeFiles) return undefined
+  return syncRuntimeConfig(backend.storeFiles, appName, record.location, record.labels)
 }
 
 /**
@@ -129,13 +128,14 @@ export function forgetAppRuntimeConfig(backend: AppSource, appName: string, reco
  * `links` are the store's links from before the change.
  */
 export async function refreshRuntimeConfigsOfStore(backend: AppSource, links: Array<{app: string; label: string}>): Promise<RuntimeConfigChange[]> {
-  if (!hasStoreFiles(backend)) return []
+  const files = backend.storeFiles
+  if (!files) return []
   const changes: RuntimeConfigChange[] = []
   for (const appName of new Set(links.map((link) => link.app))) {
-    const location = await backend.runtimeConfigLocation(appName).catch(() => undefined)
+    const location = await files.runtimeConfigLocation(appName).catch(() => undefined)
     if (!location) continue
     const labels = links.filter((link) => link.app === appName).map((link) => link.label)
-    const change = syncRuntimeConfig(backend, appName, location, labels)
+    const change = syncRuntimeConfig(files, appName, location, labels)
     if (change?.changed) changes.push(change)
   }
   return changes

@@ -5,7 +5,7 @@ import type {AppInfo, BackendDescription, Limits} from '../backend.js'
 import {appInfoOf, CoreBackend} from '../core/core-backend.js'
 import {resourceNotFound} from '../core/facts.js'
 import {UnavailableError} from '../errors.js'
-import type {RuntimeConfigLocation} from '../spin/app-runtime-config.js'
+import type {RuntimeConfigLocation, SpinStoreFiles} from '../spin/app-runtime-config.js'
 import {Catalog} from './catalog.js'
 import {OpenFileBudget} from './open-file-budget.js'
 import {appRecord, linkRecord, SqliteCatalog} from './sqlite-catalog.js'
@@ -36,7 +36,7 @@ export interface LocalBackendOptions {
  * files, plus what only a local folder has (the file behind a store, the runtime config that
  * deploy wrote for each app).
  */
-export class LocalBackend extends CoreBackend {
+export class LocalBackend extends CoreBackend implements SpinStoreFiles {
   readonly kind = 'local' as const
 
   private constructor(readonly home: string, private readonly catalogFile: Catalog, private readonly files: StoreFiles, limits: Limits) {
@@ -62,6 +62,15 @@ export class LocalBackend extends CoreBackend {
     const catalog = new Catalog(join(options.home, 'catalog.db'), {exclusive: options.exclusive ?? false})
     const budget = options.openFiles ?? new OpenFileBudget(MAX_OPEN_FILES * STORE_FILE_DESCRIPTORS)
     return new LocalBackend(options.home, catalog, new StoreFiles(stores, catalog, budget), options.limits)
+  }
+
+  /** This backend's stores are Spin-format files: it offers what runtime config files need. */
+  get storeFiles(): SpinStoreFiles {
+    return this
+  }
+
+  get storesFolder(): string {
+    return this.files.folder
   }
 
   async describe(): Promise<BackendDescription> {

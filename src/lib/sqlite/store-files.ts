@@ -25,7 +25,7 @@ export class StoreFiles {
   /** Clean-ups started by opening; what fails here, the next open retries. */
   private readonly background = new Set<Promise<void>>()
 
-  constructor(private readonly folder: string, private readonly catalog: Catalog, private readonly budget: OpenFileBudget) {
+  constructor(readonly folder: string, private readonly catalog: Catalog, private readonly budget: OpenFileBudget) {
     // In the background: kvcloud's reads need none of it; close() waits for it.
     this.inBackground(this.removeOrphans())
   }
