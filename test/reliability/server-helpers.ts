@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
-import {AccountRegistry} from '../../src/lib/server/accounts.js'
+import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {FastifyInstance} from 'fastify'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
-import {AccountRegistry} from '../../src/lib/server/accounts.js'
+import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 import {buildServer} from '../../src/lib/server/build-server.js'
 import {CONFORMANCE_LIMITS, describeBackendConformance} from '../conformance/backend-conformance.js'
 

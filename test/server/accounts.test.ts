@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {KvError} from '../../src/lib/errors.js'
-import {AccountRegistry} from '../../src/lib/server/accounts.js'
+import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 
 describe('server accounts and tokens (server.db)', function () {
   let dataDir: string

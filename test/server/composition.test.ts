@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import type {Backend, Page, StoreInfo} from '../../src/lib/backend.js'
-import type {Account} from '../../src/lib/server/accounts.js'
+import type {Account} from '../../src/lib/sqlite/accounts.js'
 import {createServer} from '../../src/lib/server/app.js'
 import {resolveServerLimits} from '../../src/lib/server/limits.js'
 

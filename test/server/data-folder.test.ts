@@ -6,7 +6,7 @@ import {openSqlite} from '../helpers/sqlite.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {KvError} from '../../src/lib/errors.js'
 import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
-import {DataFolderLock} from '../../src/lib/server/data-folder-lock.js'
+import {DataFolderLock} from '../../src/lib/sqlite/data-folder-lock.js'
 
 describe('the server owns its data folder', function () {
   let dir: string

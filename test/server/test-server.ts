@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {Writable} from 'node:stream'
 import type {FastifyInstance} from 'fastify'
 import {Pool} from 'undici'
-import {AccountRegistry} from '../../src/lib/server/accounts.js'
+import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 import {buildServer} from '../../src/lib/server/build-server.js'
 import type {ServerLimits} from '../../src/lib/server/limits.js'
 

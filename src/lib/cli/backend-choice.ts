@@ -1,6 +1,7 @@
 import type {Backend} from '../backend.js'
 import {UserConfig} from './config.js'
 import {InvalidInputError} from '../errors.js'
+import type {AccountRegistry} from '../sqlite/accounts.js'
 import {commandLine} from '../cli-name.js'
 
 export interface BackendChoice {
@@ -115,4 +116,16 @@ export async function logout(options: {env?: NodeJS.ProcessEnv} = {}): Promise<{
   const writable = await UserConfig.open({forWriting: true, env: options.env})
   writable.delete('login')
   return {url: saved.url, account: saved.account}
+}
+
+/** The accounts and tokens of a server's data folder, for the `server token` commands. */
+export async function openServerAccounts(dataDir: string): Promise<AccountRegistry> {
+  const {AccountRegistry} = await import('../sqlite/accounts.js')
+  return AccountRegistry.open(dataDir)
+}
+
+/** Whether a server's data folder has accounts at all (it has none before its first token). */
+export async function serverAccountsExist(dataDir: string): Promise<boolean> {
+  const {AccountRegistry} = await import('../sqlite/accounts.js')
+  return AccountRegistry.exists(dataDir)
 }

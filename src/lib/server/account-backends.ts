@@ -1,7 +1,7 @@
 import type {Backend} from '../backend.js'
 import {LocalBackend} from '../sqlite/local-backend.js'
 import {OpenFileBudget} from '../sqlite/open-file-budget.js'
-import type {Account, AccountRegistry} from './accounts.js'
+import type {Account, AccountRegistry} from '../sqlite/accounts.js'
 import type {ServerLimits} from './limits.js'
 
 /** An open account catalog holds its database and its write-ahead log. */

@@ -1,7 +1,7 @@
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 import {PUBLIC_ROUTES} from '../api/routes.js'
 import {UnauthorizedError} from '../errors.js'
-import type {Account} from './accounts.js'
+import type {Account} from '../sqlite/accounts.js'
 import type {AccountBackendSource, AccountStore} from './context.js'
 
 declare module 'fastify' {

@@ -1,8 +1,8 @@
 import type {FastifyInstance, FastifyServerOptions} from 'fastify'
 import {AccountBackends} from './account-backends.js'
-import {AccountRegistry} from './accounts.js'
+import {AccountRegistry} from '../sqlite/accounts.js'
 import {createServer} from './app.js'
-import {DataFolderLock} from './data-folder-lock.js'
+import {DataFolderLock} from '../sqlite/data-folder-lock.js'
 import {resolveServerLimits, type ServerLimits} from './limits.js'
 
 export interface ServerOptions {

@@ -1,6 +1,6 @@
 import type {FastifyRequest} from 'fastify'
 import type {Backend} from '../backend.js'
-import type {Account} from './accounts.js'
+import type {Account} from '../sqlite/accounts.js'
 import type {ImportGate} from './import-gate.js'
 import type {ServerLimits} from './limits.js'
 

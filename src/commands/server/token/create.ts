@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
-import {AccountRegistry, type CreatedToken} from '../../../lib/server/accounts.js'
+import type {CreatedToken} from '../../../lib/sqlite/accounts.js'
+import {openServerAccounts, serverAccountsExist} from '../../../lib/cli/backend-choice.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 import {commandLine} from '../../../lib/cli-name.js'
 
@@ -24,7 +25,7 @@ export default class ServerTokenCreate extends BaseCommand<typeof ServerTokenCre
 
   public async run(): Promise<CreatedToken> {
     const dataDir = this.flags.data ?? defaultServerDataDir()
-    const registry = AccountRegistry.open(dataDir)
+    const registry = await openServerAccounts(dataDir)
     try {
       const created = registry.createToken(this.flags.account)
       this.log(created.token)

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {newTable} from '../../../lib/cli/render/table.js'
-import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
+import type {TokenInfo} from '../../../lib/sqlite/accounts.js'
+import {openServerAccounts, serverAccountsExist} from '../../../lib/cli/backend-choice.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 
 export default class ServerTokenList extends BaseCommand<typeof ServerTokenList> {
@@ -17,8 +18,8 @@ export default class ServerTokenList extends BaseCommand<typeof ServerTokenList>
     const dataDir = this.flags.data ?? defaultServerDataDir()
     let tokens: TokenInfo[] = []
     // Listing must not create a server database where there is none.
-    if (AccountRegistry.exists(dataDir)) {
-      const registry = AccountRegistry.open(dataDir)
+    if ((await serverAccountsExist(dataDir))) {
+      const registry = await openServerAccounts(dataDir)
       try {
         tokens = registry.listTokens({account: this.flags.account})
       } finally {

@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {NotFoundError} from '../../../lib/errors.js'
 import {shellQuote} from '../../../lib/shell.js'
-import {AccountRegistry, type TokenInfo} from '../../../lib/server/accounts.js'
+import type {TokenInfo} from '../../../lib/sqlite/accounts.js'
+import {openServerAccounts, serverAccountsExist} from '../../../lib/cli/backend-choice.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 import {commandLine} from '../../../lib/cli-name.js'
 
@@ -21,12 +22,12 @@ export default class ServerTokenRevoke extends BaseCommand<typeof ServerTokenRev
 
   public async run(): Promise<TokenInfo & {alreadyRevoked: boolean}> {
     const dataDir = this.flags.data ?? defaultServerDataDir()
-    if (!AccountRegistry.exists(dataDir)) {
+    if (!(await serverAccountsExist(dataDir))) {
       throw new NotFoundError(`No token found with id "${this.args.id}": there is no kvcloud server data in ${dataDir}.`, [
         'Pass --data with the folder the server uses.',
       ])
     }
-    const registry = AccountRegistry.open(dataDir)
+    const registry = await openServerAccounts(dataDir)
     try {
       let result
       try {

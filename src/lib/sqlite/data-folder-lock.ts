@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {UnavailableError} from '../errors.js'
-import {sqliteBinding, sqlitePrimaryCode, type Db} from '../sqlite/sqlite-binding.js'
+import {sqliteBinding, sqlitePrimaryCode, type Db} from './sqlite-binding.js'
 
 /**
  * Makes one server the only user of its data folder, for as long as it runs: it holds an
