@@ -2,13 +2,16 @@ import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {runCli, tempHome} from '../helpers/cli.js'
 import {writeApp} from '../deploy/app-dir.js'
-import {ensureScriptCommand, runInPty} from '../deploy/pty.js'
+import {runInPty} from '../deploy/pty.js'
+import {needScriptCommand} from '../helpers/pseudo-terminal.js'
 
 describe('questions only for a person at a terminal, one decline path (real binary)', function () {
   this.timeout(60_000)
   let home: string
   let cleanup: () => void
-  before(() => ensureScriptCommand())
+  before(function () {
+    needScriptCommand(this)
+  })
   beforeEach(() => ({home, cleanup} = tempHome()))
   afterEach(() => cleanup())
 

@@ -1,7 +1,6 @@
 import {spawn} from 'node:child_process'
 import {stripVTControlCharacters} from 'node:util'
 import {binPath} from '../helpers/cli.js'
-import {hasScriptCommand} from '../helpers/pseudo-terminal.js'
 import {shellQuote} from '../../src/lib/shell.js'
 
 export interface PtyStep {
@@ -19,16 +18,6 @@ export interface PtyResult {
   unmatchedSteps: number
 }
 
-/**
- * @deprecated Call needScriptCommand(this) from test/helpers/pseudo-terminal.ts in a `before`
- * hook: it skips visibly without `script`, and fails only in CI. This one, kept for callers that
- * have no mocha context to skip with, fails wherever `script` is missing.
- */
-export function ensureScriptCommand(): void {
-  if (!hasScriptCommand()) {
-    throw new Error('These tests need util-linux "script" to give kvcloud a pseudo-terminal (apt-get install bsdutils).')
-  }
-}
 
 /**
  * Runs `kvcloud ARGS` in a pseudo-terminal 200 columns wide and answers its questions: each step
