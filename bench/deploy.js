@@ -8,10 +8,9 @@
 // every round does the same work: read the manifest, plan 50 links, commit them, write the
 // runtime config. A first, untimed deploy creates the stores.
 // Usage: node bench/deploy.js [--rounds N]
-import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
-import {benchEnv, fmtMs, fmtRatio, interleaved, kvcloud, kvcloudBin, report, tempHome, timeProcess, verdict} from './lib/measure.js'
+import {benchEnv, fmtMs, fmtRatio, interleaved, kvcloud, kvcloudBin, report, tempHome, timeProcess, verdict, writeSpinApp} from './lib/measure.js'
 
 const {values: options} = parseArgs({options: {rounds: {type: 'string', default: '15'}}})
 const rounds = Number(options.rounds)
@@ -22,25 +21,7 @@ const labels = Array.from({length: LABELS}, (_, i) => `label${i}`)
 const links = labels.flatMap((label) => ['--link', `kv:${label}=store-${label}`])
 
 function writeApp(name) {
-  const dir = join(home, 'apps', name)
-  mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'spin.toml'), [
-    'spin_manifest_version = 2',
-    '',
-    '[application]',
-    `name = "${name}"`,
-    'version = "0.1.0"',
-    '',
-    '[[trigger.http]]',
-    'route = "/..."',
-    'component = "web"',
-    '',
-    '[component.web]',
-    'source = "web.wasm"',
-    `key_value_stores = ${JSON.stringify(labels)}`,
-    '',
-  ].join('\n'))
-  return dir
+  return writeSpinApp(join(home, 'apps', name), name, labels)
 }
 
 try {

@@ -8,10 +8,10 @@
 // Also shown: `node -e ""`, for what any process costs on this machine.
 // Usage: node bench/refusals.js [--rounds N]
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
-import {benchEnv, fmtMs, fmtRatio, interleaved, kvcloud, kvcloudBin, report, tempHome, timeProcess, verdict} from './lib/measure.js'
+import {benchEnv, fmtMs, fmtRatio, interleaved, kvcloud, kvcloudBin, report, tempHome, timeProcess, verdict, writeSpinApp} from './lib/measure.js'
 
 const {values: options} = parseArgs({options: {rounds: {type: 'string', default: '11'}}})
 const rounds = Number(options.rounds)
@@ -19,23 +19,7 @@ const {home, cleanup} = tempHome()
 const node = process.execPath
 
 function writeApp(dir, labels) {
-  mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'spin.toml'), [
-    'spin_manifest_version = 2',
-    '',
-    '[application]',
-    'name = "shop"',
-    'version = "0.1.0"',
-    '',
-    '[[trigger.http]]',
-    'route = "/..."',
-    'component = "web"',
-    '',
-    '[component.web]',
-    'source = "web.wasm"',
-    `key_value_stores = ${JSON.stringify(labels)}`,
-    '',
-  ].join('\n'))
+  writeSpinApp(dir, 'shop', labels)
 }
 
 /** Wall time of one kvcloud run that must exit with `exitCode` (a refusal), in milliseconds. */

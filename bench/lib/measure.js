@@ -1,6 +1,6 @@
 // Shared by the bench scripts: run whole processes, time them, and report medians side by side.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -98,3 +98,25 @@ export function report(title, rows) {
 export const fmtMs = (ms) => `${ms.toFixed(1)} ms`
 export const fmtRatio = (r) => `${r.toFixed(2)}x`
 export const verdict = (ok) => (ok ? 'PASS' : 'FAIL')
+
+/** Writes `dir`/spin.toml: app `name`, one component whose key_value_stores are `labels`. Returns `dir`. */
+export function writeSpinApp(dir, name, labels) {
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(join(dir, 'spin.toml'), [
+    'spin_manifest_version = 2',
+    '',
+    '[application]',
+    `name = "${name}"`,
+    'version = "0.1.0"',
+    '',
+    '[[trigger.http]]',
+    'route = "/..."',
+    'component = "web"',
+    '',
+    '[component.web]',
+    'source = "web.wasm"',
+    `key_value_stores = ${JSON.stringify(labels)}`,
+    '',
+  ].join('\n'))
+  return dir
+}

@@ -3,7 +3,7 @@
 // given atomically. The SQLite implementation is in src/lib/sqlite; another (PostgreSQL)
 // implements these same interfaces and inherits every rule and every conformance test.
 
-import type {ComponentInfo, Pair} from '../backend.js'
+import type {AppInfo, ComponentInfo, Pair} from '../backend.js'
 
 /** What a resource is: a key-value store, or (coming) a SQLite database. */
 export type ResourceKind = 'key-value' | 'sqlite'
@@ -16,15 +16,9 @@ export interface ResourceRecord {
   createdAt: string
 }
 
-export interface AppRecord {
+/** An app as the catalog keeps it: what AppInfo shows but its labels and links, which the core derives. */
+export interface AppRecord extends Omit<AppInfo, 'labels' | 'links'> {
   id: number
-  name: string
-  version?: string
-  description?: string
-  revision: number
-  createdAt: string
-  deployedAt: string
-  components: ComponentInfo[]
 }
 
 export interface LinkRecord {

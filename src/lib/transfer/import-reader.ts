@@ -107,6 +107,34 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
   }
 }
 
+/** Pairs gathered into batches of `size`: full batches wait until the reader yields them. */
+class Batches {
+  private batch: Pair[] = []
+  private readonly waiting: Pair[][] = []
+
+  constructor(private readonly size: number) {}
+
+  readonly add = (pair: Pair): void => {
+    this.batch.push(pair)
+    if (this.batch.length >= this.size) {
+      this.waiting.push(this.batch)
+      this.batch = []
+    }
+  }
+
+  /** The full batches so far. */
+  *full(): Generator<Pair[]> {
+    while (this.waiting.length > 0) yield this.waiting.shift()!
+  }
+
+  /** Every batch left, the last one not full, at the end of the input. */
+  *all(): Generator<Pair[]> {
+    yield* this.full()
+    if (this.batch.length > 0) yield this.batch
+    this.batch = []
+  }
+}
+
 /**
  * A JSON array, entry by entry. The whole entries of each chunk are parsed at once by JSON.parse
  * (native, and as fast as NDJSON's lines); from the first text that does not parse so within
@@ -117,15 +145,8 @@ export function readPairs(input: AsyncIterable<Buffer | string>, options: PairRe
 async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions, batchSize: number): AsyncGenerator<Pair[]> {
   const decoder = new Utf8Decoder()
   const longChars = options.longEntryChars ?? FAST_ENTRY_CHARS
-  let batch: Pair[] = []
-  const full: Pair[][] = []
-  const add = (pair: Pair) => {
-    batch.push(pair)
-    if (batch.length >= batchSize) {
-      full.push(batch)
-      batch = []
-    }
-  }
+  const batches = new Batches(batchSize)
+  const add = batches.add
   /** Entries read by the fast path, and where it is: before the "[", after it, after an entry, after the "]". */
   let count = 0
   // (A cast, not an annotation: the closures below change it, which narrowing does not see.)
@@ -235,7 +256,7 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairRea
       if (rest === 'parser' || text.length > longChars) parser = handOver()
     }
     // One chunk holds a few thousand entries at most: the batches they filled go out before the next is read.
-    while (full.length > 0) yield full.shift()!
+    yield* batches.full()
   }
   if (!decoder.complete) throw endsInCharacterError(options.source)
   if (!parser) {
@@ -245,21 +266,13 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>, options: PairRea
     if (after !== 'closed' || text.length > 0) parser = handOver()
   }
   parser?.end()
-  while (full.length > 0) yield full.shift()!
-  if (batch.length > 0) yield batch
+  yield* batches.all()
 }
 
 async function* ndjsonBatches(chunks: AsyncIterable<Buffer>, options: PairReaderOptions, batchSize: number): AsyncGenerator<Pair[]> {
   const decoder = new Utf8Decoder()
-  let batch: Pair[] = []
-  const full: Pair[][] = []
-  const add = (pair: Pair) => {
-    batch.push(pair)
-    if (batch.length >= batchSize) {
-      full.push(batch)
-      batch = []
-    }
-  }
+  const batches = new Batches(batchSize)
+  const add = batches.add
   const splitter = new NdjsonSplitter({
     onLine(line, lineNumber) {
       let entry: unknown
@@ -295,12 +308,11 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>, options: PairReader
     if (typeof decoded !== 'string') throw notUtf8Error(options.source, splitter.linesEnded + decoded.invalidLine)
     splitter.write(decoded)
     // One chunk holds a few thousand lines at most: the batches they filled go out before the next is read.
-    while (full.length > 0) yield full.shift()!
+    yield* batches.full()
   }
   if (!decoder.complete) throw endsInCharacterError(options.source)
   splitter.end()
-  while (full.length > 0) yield full.shift()!
-  if (batch.length > 0) yield batch
+  yield* batches.all()
 }
 
 /** The newlines in `text` before `end`. */
