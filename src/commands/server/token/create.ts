@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import type {CreatedToken} from '../../../lib/sqlite/accounts.js'
-import {openServerAccounts, serverAccountsExist} from '../../../lib/cli/backend-choice.js'
+import {openServerAccounts} from '../../../lib/cli/backend-choice.js'
 import {defaultServerDataDir} from '../../../lib/server/run.js'
 import {commandLine} from '../../../lib/cli-name.js'
 
