@@ -47,7 +47,11 @@ export interface StoreListOptions extends PageOptions {
   app?: string
 }
 
+/** What a resource is, and so what a label of an app is linked to: a key-value store, or (coming) a SQLite database. */
+export type ResourceKind = 'key-value' | 'sqlite'
+
 export interface AppLink {
+  kind: ResourceKind
   label: string
   store: string
 }
@@ -71,6 +75,7 @@ export type LinkStatus = 'linked' | 'already-linked' | 'relinked'
 export interface LinkResult {
   status: LinkStatus
   app: string
+  kind: ResourceKind
   label: string
   store: string
   /** The store the label pointed at before a relink. */
@@ -79,6 +84,8 @@ export interface LinkResult {
 
 export interface LinkRequest {
   app: string
+  /** What the label links to; key-value (the default) is the kind kvcloud links today. */
+  kind?: ResourceKind
   label: string
   store: string
   /** Allow pointing a label that is linked to another store at this one. Without it: ConflictError. */
@@ -89,6 +96,7 @@ export interface LinkRequest {
 
 export interface UnlinkResult {
   app: string
+  kind: ResourceKind
   label: string
   store: string
 }
@@ -174,7 +182,7 @@ export interface AppsAndLinks {
   /** Removes the app and its links; never a store or its data. */
   deleteApp(name: string): Promise<void>
   linkStore(request: LinkRequest): Promise<LinkResult>
-  unlinkStore(app: string, label: string): Promise<UnlinkResult>
+  unlinkStore(app: string, label: string, kind?: ResourceKind): Promise<UnlinkResult>
   deploy(request: DeployRequest): Promise<DeployResult>
 }
 

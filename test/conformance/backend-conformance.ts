@@ -206,7 +206,7 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
         assert.deepEqual(second.labels.map((l) => l.action), ['kept', 'kept'])
         const app = await backend.getApp('ab')
         assert.deepEqual(app.labels, ['cache', 'promptstore'])
-        assert.deepEqual(app.links, [{label: 'cache', store: 'ab-cache'}, {label: 'promptstore', store: 'case-a'}])
+        assert.deepEqual(app.links, [{kind: 'key-value', label: 'cache', store: 'ab-cache'}, {kind: 'key-value', label: 'promptstore', store: 'case-a'}])
         assert.deepEqual((await backend.getStore('case-a')).links, [{app: 'ab', label: 'promptstore'}])
       })
 
@@ -219,7 +219,7 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
       it('reports labels no longer declared as unused', async function () {
         await deployApp('shrink', ['a', 'b'], [{label: 'a', store: 'sa', create: true}, {label: 'b', store: 'sb', create: true}])
         const result = await deployApp('shrink', ['a'], [])
-        assert.deepEqual(result.unused, [{label: 'b', store: 'sb'}])
+        assert.deepEqual(result.unused, [{kind: 'key-value', label: 'b', store: 'sb'}])
       })
 
       it('runs the A/B story: link, unlink, relink, two labels at once', async function () {
@@ -231,7 +231,7 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
         assert.equal(asText(await backend.getValue({app: 'ab', label: 'promptstore'}, 'prompt')), 'A')
 
         const unlinked = await backend.unlinkStore('ab', 'promptstore')
-        assert.deepEqual(unlinked, {app: 'ab', label: 'promptstore', store: 'case-a'})
+        assert.deepEqual(unlinked, {app: 'ab', kind: 'key-value', label: 'promptstore', store: 'case-a'})
         await rejectsWith(backend.getValue({app: 'ab', label: 'promptstore'}, 'prompt'), 'not-found', /label "promptstore" for app "ab"/)
         assert.equal(asText(await backend.getValue({store: 'case-a'}, 'prompt')), 'A', 'unlinking keeps the data')
 
@@ -247,7 +247,7 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
           return true
         })
         const relinked = await backend.linkStore({app: 'ab', label: 'promptstore', store: 'case-a', replace: true})
-        assert.deepEqual(relinked, {status: 'relinked', app: 'ab', label: 'promptstore', store: 'case-a', previousStore: 'case-b'})
+        assert.deepEqual(relinked, {status: 'relinked', app: 'ab', kind: 'key-value', label: 'promptstore', store: 'case-a', previousStore: 'case-b'})
         assert.equal(asText(await backend.getValue({app: 'ab', label: 'promptstore'}, 'prompt')), 'A')
         assert.equal(asText(await backend.getValue({store: 'case-b'}, 'prompt')), 'B', 'relinking away keeps the data')
 
@@ -285,6 +285,10 @@ export function describeBackendConformance(name: string, open: () => Promise<Bac
         await rejectsWith(backend.linkStore({app: 'app', label: 'x', store: 'missing'}), 'not-found', /Key value store "missing" does not exist/)
         await rejectsWith(backend.unlinkStore('app', 'y'), 'not-found', /No key value store found with label "y" for app "app"/)
         await rejectsWith(backend.linkStore({app: 'app', label: 'Bad_label-x', store: 's'}), 'invalid', /label/)
+        // Links carry a kind; SQLite databases are not linked yet, on any backend.
+        await rejectsWith(backend.linkStore({app: 'app', kind: 'sqlite', label: 'x', store: 's'}), 'invalid', /does not link SQLite databases yet/)
+        await rejectsWith(backend.unlinkStore('app', 'x', 'sqlite'), 'invalid', /does not link SQLite databases yet/)
+        assert.deepEqual((await backend.getApp('app')).links, [{kind: 'key-value', label: 'x', store: 's'}])
       })
 
       it('links only a label the app declares, unless the caller allows an undeclared one', async function () {

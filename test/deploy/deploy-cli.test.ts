@@ -133,6 +133,7 @@ describe('deploy through the binary', function () {
     assert.deepEqual(JSON.parse(result.stdout), {
       status: 'linked',
       app: 'shop',
+      kind: 'key-value',
       label: 'coming-soon',
       store: 'later',
       runtimeConfig: join(appDir, 'runtime-config.toml'),

@@ -28,7 +28,7 @@ function app(links: Array<{label: string; store: string}>, labels: string[] = li
     deployedAt: '2025-01-02T00:00:00.000Z',
     components: [{id: 'web', keyValueStores: labels, sqliteDatabases: []}],
     labels,
-    links,
+    links: links.map((link) => ({kind: 'key-value' as const, ...link})),
   }
 }
 
@@ -106,7 +106,7 @@ describe('deploy: planning', () => {
     })
     assert.deepEqual(result.labels, [{label: 'promptstore', store: 'case-a', action: 'kept', newStore: false, source: 'current'}])
     assert.deepEqual(result.unanswered, [])
-    assert.deepEqual(result.unused, [{label: 'old', store: 'case-x'}])
+    assert.deepEqual(result.unused, [{kind: 'key-value', label: 'old', store: 'case-x'}])
     assert.equal(reportFromPlan(result, 0).revision, 5)
   })
 

@@ -79,6 +79,6 @@ describe('deploy and link in a real terminal', function () {
     assert.equal(accepted.exitCode, 0, accepted.screen)
     assert.match(accepted.screen, /Key value store "case-b" is now linked to app "shop" with the label "promptstore1" \(instead of "case-a"\)/)
     const info = JSON.parse((await cli(['apps', 'info', 'shop', '--json'], {home})).stdout)
-    assert.deepEqual(info.links, [{label: 'promptstore1', store: 'case-b'}, {label: 'promptstore2', store: 'case-a'}])
+    assert.deepEqual(info.links, [{kind: 'key-value', label: 'promptstore1', store: 'case-b'}, {kind: 'key-value', label: 'promptstore2', store: 'case-a'}])
   })
 })

@@ -97,7 +97,7 @@ describe('link: the A/B story on the local backend', function () {
       {label: 'promptstore1', store: 'case-a', action: 'linked'},
       {label: 'promptstore2', store: 'case-b', action: 'linked'},
     ])
-    assert.deepEqual(report.unused, [{label: 'promptstore', store: 'case-a'}])
+    assert.deepEqual(report.unused, [{kind: 'key-value', label: 'promptstore', store: 'case-a'}])
     assert.equal(report.runtimeConfig, runtimeConfig)
     assert.equal(readAsSpin(runtimeConfig, 'promptstore1', 'prompt'), 'Answer like a pirate')
     assert.equal(readAsSpin(runtimeConfig, 'promptstore2', 'prompt'), 'Answer like a poet')
@@ -120,9 +120,9 @@ describe('link: the A/B story on the local backend', function () {
     assert.equal(info.revision, 4)
     assert.deepEqual(info.labels, ['promptstore1', 'promptstore2'])
     assert.deepEqual(info.links, [
-      {label: 'promptstore', store: 'case-a'},
-      {label: 'promptstore1', store: 'case-b'},
-      {label: 'promptstore2', store: 'case-a'},
+      {kind: 'key-value', label: 'promptstore', store: 'case-a'},
+      {kind: 'key-value', label: 'promptstore1', store: 'case-b'},
+      {kind: 'key-value', label: 'promptstore2', store: 'case-a'},
     ])
     const deleted = await cli(['apps', 'delete', 'ab-test', '--yes'], {home})
     assert.equal(deleted.stdout, 'App "ab-test" deleted. Its key value stores and their data are kept.\n')

@@ -35,7 +35,7 @@ describe('catalog migration: resources with a kind, from a real catalog of schem
     ])
     const app = await json<{revision: number; links: unknown[]}>(['apps', 'info', 'shop'])
     assert.equal(app.revision, 1)
-    assert.deepEqual(app.links, [{label: 'default', store: 'case-a'}, {label: 'promptstore', store: 'case-b'}])
+    assert.deepEqual(app.links, [{kind: 'key-value', label: 'default', store: 'case-a'}, {kind: 'key-value', label: 'promptstore', store: 'case-b'}])
 
     const byLabel = await runCli(['kv', 'get', '--app', 'shop', '--label', 'promptstore', 'prompt'], {home})
     assert.equal(byLabel.stdout, 'wrie', byLabel.stderr)
@@ -77,7 +77,7 @@ describe('catalog migration: resources with a kind, from a real catalog of schem
     const stores = await json<Array<{key_value_store: string}>>(['kv', 'list'])
     assert.deepEqual(stores.map((store) => store.key_value_store), ['case-a', 'case-b', 'spare'])
     const app = await json<{links: unknown[]}>(['apps', 'info', 'shop'])
-    assert.deepEqual(app.links, [{label: 'default', store: 'case-a'}, {label: 'promptstore', store: 'case-b'}])
+    assert.deepEqual(app.links, [{kind: 'key-value', label: 'default', store: 'case-a'}, {kind: 'key-value', label: 'promptstore', store: 'case-b'}])
     assert.equal((await runCli(['unlink', 'kv', 'promptstore', '--app', 'shop'], {home})).exitCode, 0)
     const after = openSqlite(join(home, 'catalog.db'), {readonly: true})
     try {

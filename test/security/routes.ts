@@ -89,8 +89,8 @@ const BODIES: Record<string, (names: RouteNames) => Omit<RouteRequest, 'path'>> 
   'POST /api/apps/:app/labels/:label/delete-keys': (n) => ({json: {keys: [n.key]}}),
   'POST /api/apps/:app/labels/:label/import': (n) => ({body: JSON.stringify({key: n.key, value: 'v'}) + '\n', contentType: 'application/x-ndjson'}),
   'GET /api/apps/:app/labels/:label/export': () => ({}),
-  'PUT /api/apps/:app/links/:label': (n) => ({json: {store: n.store}}),
-  'DELETE /api/apps/:app/links/:label': () => ({}),
+  'PUT /api/apps/:app/links/:kind/:label': (n) => ({json: {store: n.store}}),
+  'DELETE /api/apps/:app/links/:kind/:label': () => ({}),
   'POST /api/apps/:app/deploy': (n) => ({json: DEPLOY(n.store)}),
 }
 
@@ -102,6 +102,7 @@ export function requestFor(route: Route, names: RouteNames): RouteRequest {
   const path = route.url
     .replace(':store', encodeURIComponent(names.store))
     .replace(':app', encodeURIComponent(names.app))
+    .replace(':kind', 'key-value')
     .replace(':label', encodeURIComponent(names.label))
     .replace('*', encodeURIComponent(names.key))
   return {path, ...make(names)}

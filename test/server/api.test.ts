@@ -50,7 +50,7 @@ describe('server API: Fermyon paths and bodies, kvcloud extensions, errors', fun
       assert.equal(conflict.status, 409)
       const relinked = await call('POST', '/api/key-value-stores/spare/links', {json: {label: 'cache', appId: 'shop', replace: true}})
       assert.equal(relinked.status, 200)
-      assert.deepEqual(relinked.json(), {app: 'shop', label: 'cache', store: 'spare', status: 'relinked', previousStore: 'shop-cache'})
+      assert.deepEqual(relinked.json(), {app: 'shop', kind: 'key-value', label: 'cache', store: 'spare', status: 'relinked', previousStore: 'shop-cache'})
       const byApp = (await call('GET', '/api/key-value-stores?appId=shop')).json<{keyValueStores: Array<{name: string; links: unknown[]}>}>()
       assert.deepEqual(byApp.keyValueStores.map((s) => [s.name, s.links]), [
         ['shop-data', [{label: 'default', appId: 'shop', appName: 'shop'}]],
@@ -59,7 +59,7 @@ describe('server API: Fermyon paths and bodies, kvcloud extensions, errors', fun
       const wrongStore = await call('DELETE', '/api/key-value-stores/shop-data/links', {json: {label: 'cache', appId: 'shop'}})
       assert.equal(wrongStore.status, 404)
       const unlinked = await call('DELETE', '/api/key-value-stores/spare/links', {json: {label: 'cache', appId: 'shop'}})
-      assert.deepEqual(unlinked.json(), {app: 'shop', label: 'cache', store: 'spare'})
+      assert.deepEqual(unlinked.json(), {app: 'shop', kind: 'key-value', label: 'cache', store: 'spare'})
     })
 
     it('creates a store linked in one call, and leaves nothing behind when that link fails', async function () {

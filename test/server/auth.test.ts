@@ -25,8 +25,8 @@ const ROUTES: Array<{method: Method; path: string; json?: unknown; body?: string
   {method: 'GET', path: '/api/apps'},
   {method: 'GET', path: '/api/apps/shop'},
   {method: 'DELETE', path: '/api/apps/shop'},
-  {method: 'PUT', path: '/api/apps/shop/links/default', json: {store: 'data'}},
-  {method: 'DELETE', path: '/api/apps/shop/links/default'},
+  {method: 'PUT', path: '/api/apps/shop/links/key-value/default', json: {store: 'data'}},
+  {method: 'DELETE', path: '/api/apps/shop/links/key-value/default'},
   {method: 'POST', path: '/api/apps/shop/deploy', json: {components: [{id: 'web', keyValueStores: ['default'], sqliteDatabases: []}], links: [{label: 'default', store: 'data', create: false}]}},
   {method: 'GET', path: '/api/apps/shop/labels/default/keys'},
   {method: 'GET', path: '/api/apps/shop/labels/default/keys/k'},
@@ -113,7 +113,7 @@ describe('server auth: every /api route needs a valid token, and accounts never 
     assert.deepEqual((await request(server, 'GET', '/api/apps', {token: bob.token})).json(), {items: []})
     assert.equal((await request(server, 'GET', '/api/key-value-stores/data/keys/k', {token: alice.token})).text, 'secret')
     const aliceApp = (await request(server, 'GET', '/api/apps/shop', {token: alice.token})).json<{links: unknown[]}>()
-    assert.deepEqual(aliceApp.links, [{label: 'default', store: 'data'}])
+    assert.deepEqual(aliceApp.links, [{kind: 'key-value', label: 'default', store: 'data'}])
   })
 
   it('lets two accounts use the same store name without sharing anything', async function () {

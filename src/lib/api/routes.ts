@@ -5,7 +5,7 @@ import type {Static, TSchema} from './typebox.js'
 import type {StoreTarget} from '../backend.js'
 import {InvalidInputError} from '../errors.js'
 import {
-  AppInfo, AppLabelParams, AppLinkBody, AppPage, AppParams, CreateStoreBody, Deleted, DeleteKeysBody, DeployBody, DeployResult,
+  AppInfo, AppLabelParams, AppLinkBody, AppLinkParams, AppPage, AppParams, CreateStoreBody, Deleted, DeleteKeysBody, DeployBody, DeployResult,
   ErrorBody, Health, ImportCount, KeyListQuery, KeyPage, KeyValuePairBody, LinkResult, NdjsonStream, NoContent,
   OctetStream, PageQuery, PairsBody, RenameBody, StoreLinkBody, StoreListQuery, StoreParams, StorePage, UnlinkResult, WireStore,
   Whoami,
@@ -116,12 +116,12 @@ export const appRoutes = {
     schema: {summary: 'Delete an app and its links (never a store)', params: AppParams, response: {204: NoContent, ...errors}},
   },
   linkLabel: {
-    method: 'PUT', url: '/api/apps/:app/links/:label',
-    schema: {summary: 'Link a label of the app to a store', params: AppLabelParams, body: AppLinkBody, response: {200: LinkResult, ...errors}},
+    method: 'PUT', url: '/api/apps/:app/links/:kind/:label',
+    schema: {summary: 'Link a label of the app to a store', params: AppLinkParams, body: AppLinkBody, response: {200: LinkResult, ...errors}},
   },
   unlinkLabel: {
-    method: 'DELETE', url: '/api/apps/:app/links/:label',
-    schema: {summary: 'Remove the link of a label', params: AppLabelParams, response: {200: UnlinkResult, ...errors}},
+    method: 'DELETE', url: '/api/apps/:app/links/:kind/:label',
+    schema: {summary: 'Remove the link of a label', params: AppLinkParams, response: {200: UnlinkResult, ...errors}},
   },
   deploy: {
     method: 'POST', url: '/api/apps/:app/deploy',

@@ -21,7 +21,13 @@ const Strings = Type.Array(Type.String())
 
 export const StoreParams = Type.Object({store: Type.String()})
 export const AppParams = Type.Object({app: Type.String()})
+/** The kinds of resources a label can be linked to. */
+export const ResourceKind = Type.Union([Type.Literal('key-value'), Type.Literal('sqlite')])
+
 export const AppLabelParams = Type.Object({app: Type.String(), label: Type.String()})
+
+/** A link of an app: one per kind and label. */
+export const AppLinkParams = Type.Object({app: Type.String(), kind: ResourceKind, label: Type.String()})
 /** A key is the rest of the path after `/keys/`, percent-encoded, so any key ("/" included) fits. */
 export const KeyParam = Type.Object({'*': Type.String({description: 'The key, percent-encoded.'})})
 
@@ -115,7 +121,7 @@ export const Deleted = Type.Object({deleted: Type.Integer({minimum: 0})})
 
 export const ImportCount = Type.Object({count: Type.Integer({minimum: 0})})
 
-const AppLink = Type.Object({label: Type.String(), store: Type.String()})
+const AppLink = Type.Object({kind: ResourceKind, label: Type.String(), store: Type.String()})
 
 export const AppInfo = Type.Object({
   name: Type.String(),
@@ -134,12 +140,13 @@ export const AppPage = Type.Object({items: Type.Array(AppInfo), next: Next})
 export const LinkResult = Type.Object({
   status: Type.Union([Type.Literal('linked'), Type.Literal('already-linked'), Type.Literal('relinked')]),
   app: Type.String(),
+  kind: ResourceKind,
   label: Type.String(),
   store: Type.String(),
   previousStore: Type.Optional(Type.String()),
 })
 
-export const UnlinkResult = Type.Object({app: Type.String(), label: Type.String(), store: Type.String()})
+export const UnlinkResult = Type.Object({app: Type.String(), kind: ResourceKind, label: Type.String(), store: Type.String()})
 
 export const DeployResult = Type.Object({
   app: Type.String(),

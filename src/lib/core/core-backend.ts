@@ -7,8 +7,8 @@ import {
   appNotFound, keyNotFound, labelLinkedElsewhere, labelNotLinked, labelsUnlinked, linkTargetMissing, resourceExists, resourceNotFound,
 } from './facts.js'
 import {decodeCursor, MAX_KEY_PAGE, MAX_PAGE, pageOf, pageSize} from './paging.js'
-import type {AppRecord, CatalogPort, KeyValueDataPort, LabelLink, LinkRecord, ResourceRecord} from './ports.js'
-import {declaredLabels, requireDeclared, requireDistinctLabels, requireSeedLabel, SEED_LABEL} from './rules.js'
+import type {AppRecord, CatalogPort, KeyValueDataPort, LabelLink, LinkRecord, ResourceKind, ResourceRecord} from './ports.js'
+import {declaredLabels, requireDeclared, requireDistinctLabels, requireLinkableKind, requireSeedLabel, SEED_LABEL} from './rules.js'
 
 const KV = 'key-value' as const
 
@@ -146,25 +146,27 @@ export abstract class CoreBackend implements Backend {
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
+    requireLinkableKind(request.kind ?? KV)
     validateLabel(request.label)
     const app = await this.requireApp(request.app)
     const store = await this.catalog.resourceByName(KV, request.store)
     if (!store) throw linkTargetMissing(KV, request.store)
     requireDeclared(app.name, KV, request.label, declaredLabels(app.components), {allowUndeclared: request.allowUndeclared})
     const current = await this.catalog.linkOf(app.id, KV, request.label)
-    const base = {app: app.name, label: request.label, store: store.name}
+    const base = {app: app.name, kind: KV, label: request.label, store: store.name}
     if (current?.resource.id === store.id) return {...base, status: 'already-linked'}
     if (current && !request.replace) throw labelLinkedElsewhere(app.name, KV, request.label, current.resource.name, store.name)
     await this.catalog.setLinks(app.id, [{kind: KV, label: request.label, resource: store}])
     return current ? {...base, status: 'relinked', previousStore: current.resource.name} : {...base, status: 'linked'}
   }
 
-  async unlinkStore(appName: string, label: string): Promise<UnlinkResult> {
+  async unlinkStore(appName: string, label: string, kind: ResourceKind = KV): Promise<UnlinkResult> {
+    requireLinkableKind(kind)
     const app = await this.requireApp(appName)
     const link = await this.catalog.linkOf(app.id, KV, label)
     if (!link) throw labelNotLinked(app.name, KV, label)
     await this.catalog.removeLink(app.id, link)
-    return {app: app.name, label, store: link.resource.name}
+    return {app: app.name, kind: KV, label, store: link.resource.name}
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
@@ -217,7 +219,7 @@ export abstract class CoreBackend implements Backend {
         ? {label, store: change.store.name, action: change.action, ...(change.previousStore ? {previousStore: change.previousStore} : {})}
         : {label, store: link.resource.name, action: 'kept' as const}
     })
-    const unused = finalLinks.filter((l) => !declared.includes(l.label)).map((l) => ({label: l.label, store: l.resource.name}))
+    const unused = finalLinks.filter((l) => !declared.includes(l.label)).map((l) => ({kind: l.kind, label: l.label, store: l.resource.name}))
     return {app: request.app.name, revision: saved.revision, labels, unused}
   }
 
@@ -305,7 +307,8 @@ export function appInfoOf(row: AppRecord, links: LinkRecord[]): AppInfo {
     deployedAt: row.deployedAt,
     components: row.components,
     labels: declaredLabels(row.components),
-    links: links.filter((link) => link.kind === KV).map((link) => ({label: link.label, store: link.resource.name})),
+    // Key-value links: what AppInfo's readers (deploy planning, runtime configs, apps info) mean by links today.
+    links: links.filter((link) => link.kind === KV).map((link) => ({kind: link.kind, label: link.label, store: link.resource.name})),
   }
 }
 

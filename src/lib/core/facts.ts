@@ -27,6 +27,7 @@ export type CoreFact =
   | {code: 'no-seed-label'; app: string; label: string; declared: string[]}
   | {code: 'invalid-cursor'; cursor: string}
   | {code: 'links-kept-changing'; label: string}
+  | {code: 'kind-not-linkable'; kind: ResourceKind}
 
 export function withFact<E extends KvError>(error: E, fact: CoreFact): E {
   error.fact = fact
@@ -111,6 +112,10 @@ export function noSeedLabel(app: string, label: string, declared: string[], mani
 
 export function invalidCursor(cursor: string): InvalidInputError {
   return withFact(new InvalidInputError(`Invalid cursor "${cursor}". Pass the "next" value of a previous listing.`), {code: 'invalid-cursor', cursor})
+}
+
+export function kindNotLinkable(kind: ResourceKind): InvalidInputError {
+  return withFact(new InvalidInputError(`kvcloud does not link ${NOUN[kind]}s yet; only key value stores.`), {code: 'kind-not-linkable', kind})
 }
 
 export function linksKeptChanging(label: string): UnavailableError {

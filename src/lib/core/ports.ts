@@ -3,10 +3,9 @@
 // given atomically. The SQLite implementation is in src/lib/sqlite; another (PostgreSQL)
 // implements these same interfaces and inherits every rule and every conformance test.
 
-import type {AppInfo, ComponentInfo, Pair} from '../backend.js'
+import type {AppInfo, ComponentInfo, Pair, ResourceKind} from '../backend.js'
 
-/** What a resource is: a key-value store, or (coming) a SQLite database. */
-export type ResourceKind = 'key-value' | 'sqlite'
+export type {ResourceKind} from '../backend.js'
 
 export interface ResourceRecord {
   /** The implementation's own id; never shown, never a name. */

@@ -2,7 +2,7 @@
 // planning (which checks them before anything is asked or sent).
 
 import type {ComponentInfo} from '../backend.js'
-import {flagLabelUndeclared, labelLinkedTwice, labelUndeclared, noSeedLabel} from './facts.js'
+import {flagLabelUndeclared, kindNotLinkable, labelLinkedTwice, labelUndeclared, noSeedLabel} from './facts.js'
 import type {ResourceKind} from './ports.js'
 
 /** The label whose store `deploy --key-value` seeds. */
@@ -29,6 +29,11 @@ export function requireDeclared(app: string, kind: ResourceKind, label: string, 
   if (declared === undefined || options.allowUndeclared || declared.includes(label)) return
   if (!options.source) throw labelUndeclared(app, kind, label, [...declared])
   throw flagLabelUndeclared(app, kind, label, [...declared], options.source.flag, options.source.manifestFile)
+}
+
+/** The kinds a label can be linked to today: key-value stores (SQLite databases are kept in the model, not linked yet). */
+export function requireLinkableKind(kind: ResourceKind): void {
+  if (kind !== 'key-value') throw kindNotLinkable(kind)
 }
 
 /** One label may be linked once per kind in one request. */

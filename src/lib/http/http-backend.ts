@@ -7,7 +7,7 @@ import {NDJSON, ndjsonLines, pairLines} from '../api/ndjson.js'
 import {OPENAPI_PATH, appRoutes, fillPath, pairRoutes, serverRoutes, storeRoutes, targetPath} from '../api/routes.js'
 import {TransferEntrySchema, type Static, type TSchema, type WireStore} from '../api/schemas.js'
 import type {
-  AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
+  ResourceKind, AppInfo, Backend, BackendDescription, DeployRequest, DeployResult, ImportOptions, ImportResult, KeyListOptions, LinkRequest,
   LinkResult, Limits, Page, PageOptions, Pair, StoreInfo, StoreListOptions, StoreTarget, UnlinkResult,
 } from '../backend.js'
 import {InvalidInputError, KvError, NotFoundError, UnauthorizedError, UnavailableError, kindForHttpStatus, makeError, type ErrorFact} from '../errors.js'
@@ -269,13 +269,13 @@ export class HttpBackend implements Backend {
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
-    return this.json(appRoutes.linkLabel, fillPath(appRoutes.linkLabel.url, {app: request.app, label: request.label}), {
+    return this.json(appRoutes.linkLabel, fillPath(appRoutes.linkLabel.url, {app: request.app, kind: request.kind ?? 'key-value', label: request.label}), {
       json: {store: request.store, ...(request.replace ? {replace: true} : {}), ...(request.allowUndeclared ? {allowUndeclared: true} : {})},
     })
   }
 
-  async unlinkStore(app: string, label: string): Promise<UnlinkResult> {
-    return this.json(appRoutes.unlinkLabel, fillPath(appRoutes.unlinkLabel.url, {app, label}))
+  async unlinkStore(app: string, label: string, kind: ResourceKind = 'key-value'): Promise<UnlinkResult> {
+    return this.json(appRoutes.unlinkLabel, fillPath(appRoutes.unlinkLabel.url, {app, kind, label}))
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {

@@ -32,8 +32,9 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
   app.route<RequestOf<typeof routes.linkLabel>>({
     ...routes.linkLabel,
     handler: async (request) => {
-      const {app: appName, label} = request.params
+      const {app: appName, kind, label} = request.params
       return backends.forAccount(request.account!).linkStore({
+        kind,
         app: appName, label, store: request.body.store, replace: request.body.replace, allowUndeclared: request.body.allowUndeclared,
       })
     },
@@ -41,7 +42,7 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
 
   app.route<RequestOf<typeof routes.unlinkLabel>>({
     ...routes.unlinkLabel,
-    handler: async (request) => backends.forAccount(request.account!).unlinkStore(request.params.app, request.params.label),
+    handler: async (request) => backends.forAccount(request.account!).unlinkStore(request.params.app, request.params.label, request.params.kind),
   })
 
   app.route<RequestOf<typeof routes.deploy>>({
