@@ -16,18 +16,24 @@ export async function enumerateRoutes(app: FastifyInstance): Promise<Route[]> {
   await app.ready()
   const tree = app.printRoutes({commonPrefix: false})
   const routes: Route[] = []
-  const parents: string[] = []
+  // Where two routes share a parameter's place under different names, printRoutes prints them as
+  // one segment, ":kind|:label": each name is a candidate, and hasRoute says which one a route has.
+  const parents: string[][] = []
   for (const line of tree.split('\n')) {
     if (!line.trim()) continue
     const match = /^([│├└─ ]*)(\S+) \(([A-Z, ]+)\)$/.exec(line)
     if (!match) throw new Error(`Cannot read this line of printRoutes: ${JSON.stringify(line)}`)
     const depth = match[1]!.length / 4 - 1
-    const segment = match[2]!
-    const url = (parents[depth - 1] ?? '') + (segment.startsWith('/') ? segment : '/' + segment)
-    parents[depth] = url
+    const printed = match[2]!.startsWith('/') ? match[2]! : '/' + match[2]!
+    const lastSlash = printed.lastIndexOf('/')
+    const segments = printed.slice(lastSlash + 1).split('|').map((name) => printed.slice(0, lastSlash + 1) + name)
+    const candidates = (parents[depth - 1] ?? ['']).flatMap((parent) => segments.map((segment) => parent + segment))
+    parents[depth] = candidates
     parents.length = depth + 1
     for (const method of match[3]!.split(', ') as Method[]) {
-      if (!app.hasRoute({method, url})) throw new Error(`printRoutes lists ${method} ${url}, but the instance has no such route`)
+      const url = candidates.find((candidate) => app.hasRoute({method, url: candidate}) && BODIES[`${method === 'HEAD' ? 'GET' : method} ${candidate}`] !== undefined)
+        ?? candidates.find((candidate) => app.hasRoute({method, url: candidate}))
+      if (!url) throw new Error(`printRoutes lists ${method} ${candidates.join(' or ')}, but the instance has no such route`)
       routes.push({method, url})
     }
   }
@@ -91,6 +97,8 @@ const BODIES: Record<string, (names: RouteNames) => Omit<RouteRequest, 'path'>> 
   'GET /api/apps/:app/labels/:label/export': () => ({}),
   'PUT /api/apps/:app/links/:kind/:label': (n) => ({json: {store: n.store}}),
   'DELETE /api/apps/:app/links/:kind/:label': () => ({}),
+  'PUT /api/apps/:app/links/:label': (n) => ({json: {store: n.store}}),
+  'DELETE /api/apps/:app/links/:label': () => ({}),
   'POST /api/apps/:app/deploy': (n) => ({json: DEPLOY(n.store)}),
 }
 

@@ -123,6 +123,16 @@ export const appRoutes = {
     method: 'DELETE', url: '/api/apps/:app/links/:kind/:label',
     schema: {summary: 'Remove the link of a label', params: AppLinkParams, response: {200: UnlinkResult, ...errors}},
   },
+  // kvcloud 0.1's paths, from before links had a kind: a key-value link. Kept so that older clients
+  // go on working against this server.
+  linkKeyValueLabel: {
+    method: 'PUT', url: '/api/apps/:app/links/:label',
+    schema: {summary: 'Link a label to a store (kvcloud 0.1\'s path; /links/key-value/{label})', deprecated: true, params: AppLabelParams, body: AppLinkBody, response: {200: LinkResult, ...errors}},
+  },
+  unlinkKeyValueLabel: {
+    method: 'DELETE', url: '/api/apps/:app/links/:label',
+    schema: {summary: 'Remove the link of a label (kvcloud 0.1\'s path; /links/key-value/{label})', deprecated: true, params: AppLabelParams, response: {200: UnlinkResult, ...errors}},
+  },
   deploy: {
     method: 'POST', url: '/api/apps/:app/deploy',
     schema: {summary: 'Deploy: the app, its links and its seed in one atomic change', params: AppParams, body: DeployBody, response: {200: DeployResult, ...errors}},

@@ -1,4 +1,5 @@
-import type {FastifyInstance} from 'fastify'
+import type {FastifyInstance, FastifyRequest} from 'fastify'
+import type {ResourceKind} from '../backend.js'
 import {appRoutes as routes, type RequestOf} from '../api/routes.js'
 import type {ServerContext} from './context.js'
 import {pairFromEntry} from './entries.js'
@@ -29,20 +30,27 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
     },
   })
 
+  type LinkBody = {store: string; replace?: boolean; allowUndeclared?: boolean}
+  const link = (request: FastifyRequest, {app: appName, label}: {app: string; label: string}, kind: ResourceKind, body: LinkBody) =>
+    backends.forAccount(request.account!).linkStore({kind, app: appName, label, store: body.store, replace: body.replace, allowUndeclared: body.allowUndeclared})
+  const unlink = (request: FastifyRequest, {app: appName, label}: {app: string; label: string}, kind: ResourceKind) =>
+    backends.forAccount(request.account!).unlinkStore(appName, label, kind)
+
   app.route<RequestOf<typeof routes.linkLabel>>({
     ...routes.linkLabel,
-    handler: async (request) => {
-      const {app: appName, kind, label} = request.params
-      return backends.forAccount(request.account!).linkStore({
-        kind,
-        app: appName, label, store: request.body.store, replace: request.body.replace, allowUndeclared: request.body.allowUndeclared,
-      })
-    },
+    handler: async (request) => link(request, request.params, request.params.kind, request.body),
   })
-
   app.route<RequestOf<typeof routes.unlinkLabel>>({
     ...routes.unlinkLabel,
-    handler: async (request) => backends.forAccount(request.account!).unlinkStore(request.params.app, request.params.label, request.params.kind),
+    handler: async (request) => unlink(request, request.params, request.params.kind),
+  })
+  app.route<RequestOf<typeof routes.linkKeyValueLabel>>({
+    ...routes.linkKeyValueLabel,
+    handler: async (request) => link(request, request.params, 'key-value', request.body),
+  })
+  app.route<RequestOf<typeof routes.unlinkKeyValueLabel>>({
+    ...routes.unlinkKeyValueLabel,
+    handler: async (request) => unlink(request, request.params, 'key-value'),
   })
 
   app.route<RequestOf<typeof routes.deploy>>({
