@@ -123,15 +123,16 @@ export const appRoutes = {
     method: 'DELETE', url: '/api/apps/:app/links/:kind/:label',
     schema: {summary: 'Remove the link of a label', params: AppLinkParams, response: {200: UnlinkResult, ...errors}},
   },
-  // kvcloud 0.1's paths, from before links had a kind: a key-value link. Kept so that older clients
-  // go on working against this server.
+  // The key-value link of a label, on the path every kvcloud server has had (0.1's clients send no
+  // allowUndeclared, and link any label there); the client uses it for key-value links, so it
+  // works with servers from before links had a kind.
   linkKeyValueLabel: {
     method: 'PUT', url: '/api/apps/:app/links/:label',
-    schema: {summary: 'Link a label to a store (kvcloud 0.1\'s path; /links/key-value/{label})', deprecated: true, params: AppLabelParams, body: AppLinkBody, response: {200: LinkResult, ...errors}},
+    schema: {summary: 'Link a label to a key value store (as /links/key-value/{label}; undeclared labels allowed unless allowUndeclared is false)', params: AppLabelParams, body: AppLinkBody, response: {200: LinkResult, ...errors}},
   },
   unlinkKeyValueLabel: {
     method: 'DELETE', url: '/api/apps/:app/links/:label',
-    schema: {summary: 'Remove the link of a label (kvcloud 0.1\'s path; /links/key-value/{label})', deprecated: true, params: AppLabelParams, response: {200: UnlinkResult, ...errors}},
+    schema: {summary: 'Remove the key-value link of a label (as /links/key-value/{label})', params: AppLabelParams, response: {200: UnlinkResult, ...errors}},
   },
   deploy: {
     method: 'POST', url: '/api/apps/:app/deploy',

@@ -121,7 +121,10 @@ export const Deleted = Type.Object({deleted: Type.Integer({minimum: 0})})
 
 export const ImportCount = Type.Object({count: Type.Integer({minimum: 0})})
 
-const AppLink = Type.Object({kind: ResourceKind, label: Type.String(), store: Type.String()})
+/** Answers carry a link's kind; servers from before links had one leave it out, and mean key-value. */
+const LinkKind = Type.Optional(ResourceKind)
+
+const AppLink = Type.Object({kind: LinkKind, label: Type.String(), store: Type.String()})
 
 export const AppInfo = Type.Object({
   name: Type.String(),
@@ -140,13 +143,13 @@ export const AppPage = Type.Object({items: Type.Array(AppInfo), next: Next})
 export const LinkResult = Type.Object({
   status: Type.Union([Type.Literal('linked'), Type.Literal('already-linked'), Type.Literal('relinked')]),
   app: Type.String(),
-  kind: ResourceKind,
+  kind: LinkKind,
   label: Type.String(),
   store: Type.String(),
   previousStore: Type.Optional(Type.String()),
 })
 
-export const UnlinkResult = Type.Object({app: Type.String(), kind: ResourceKind, label: Type.String(), store: Type.String()})
+export const UnlinkResult = Type.Object({app: Type.String(), kind: LinkKind, label: Type.String(), store: Type.String()})
 
 export const DeployResult = Type.Object({
   app: Type.String(),

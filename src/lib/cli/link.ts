@@ -46,16 +46,28 @@ export async function linkLabel(getBackend: () => Promise<Backend>, request: Lin
   try {
     result = await link(request.yes)
   } catch (error) {
-    const fact = error instanceof KvError ? (error.fact as CoreFact | undefined) : undefined
-    if (fact?.code !== 'label-linked-elsewhere') throw error
-    if (!(await steps.confirmRelink(fact.app, fact.linkedTo))) {
-      throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${fact.linkedTo}". Nothing was changed.`)
+    const linkedTo = await linkedElsewhere(backend, request, error)
+    if (linkedTo === undefined) throw error
+    if (!(await steps.confirmRelink(request.app, linkedTo))) {
+      throw new CancelledError(`Cancelled; label "${label}" stays linked to key value store "${linkedTo}". Nothing was changed.`)
     }
     result = await link(true)
   }
   steps.linked(result)
   // Also when already linked: that repairs a runtime config table someone removed.
   return {result, runtimeConfig: await refreshAppRuntimeConfig(backend, result.app)}
+}
+
+/** The store the label is linked to when `error` says it is linked elsewhere; undefined for any other failure. */
+async function linkedElsewhere(backend: Backend, request: LinkLabelRequest, error: unknown): Promise<string | undefined> {
+  if (!(error instanceof KvError) || error.kind !== 'conflict') return undefined
+  const fact = error.fact as CoreFact | undefined
+  if (fact?.code === 'label-linked-elsewhere') return fact.linkedTo
+  if (fact !== undefined) return undefined
+  // A server from before failures carried facts: its conflict here is the same, and the app says where the label points.
+  const app = await backend.getApp(request.app)
+  const linkedTo = app.links.find((link) => link.label === request.label)?.store
+  return linkedTo !== undefined && linkedTo !== request.store ? linkedTo : undefined
 }
 
 export interface UnlinkLabelOutcome {

@@ -156,7 +156,7 @@ export abstract class CoreBackend implements Backend {
     const base = {app: app.name, kind: KV, label: request.label, store: store.name}
     if (current?.resource.id === store.id) return {...base, status: 'already-linked'}
     if (current && !request.replace) throw labelLinkedElsewhere(app.name, KV, request.label, current.resource.name, store.name)
-    await this.catalog.setLinks(app.id, [{kind: KV, label: request.label, resource: store}])
+    await this.catalog.setLinks(app, [{kind: KV, label: request.label, resource: store}])
     return current ? {...base, status: 'relinked', previousStore: current.resource.name} : {...base, status: 'linked'}
   }
 
@@ -165,7 +165,7 @@ export abstract class CoreBackend implements Backend {
     const app = await this.requireApp(appName)
     const link = await this.catalog.linkOf(app.id, KV, label)
     if (!link) throw labelNotLinked(app.name, KV, label)
-    await this.catalog.removeLink(app.id, link)
+    await this.catalog.removeLink(app, link)
     return {app: app.name, kind: KV, label, store: link.resource.name}
   }
 
@@ -178,9 +178,9 @@ export abstract class CoreBackend implements Backend {
       .filter((link) => link.kind === KV).map((link) => [link.label, link]))
 
     // Every rule is checked before the first change.
+    request.links.forEach((link) => validateLabel(link.label))
     requireDistinctLabels(request.links.map((link) => ({kind: KV, label: link.label})))
     for (const link of request.links) {
-      validateLabel(link.label)
       requireDeclared(request.app.name, KV, link.label, declared)
       validateStoreName(link.store)
       if (!link.create && !(await this.catalog.resourceByName(KV, link.store))) throw linkTargetMissing(KV, link.store)
@@ -243,9 +243,11 @@ export abstract class CoreBackend implements Backend {
     }
     // Only targets that were found are kept, and names and labels hold no NUL.
     const key = 'store' in target ? `s\0${target.store}` : `a\0${target.app}\0${target.label}`
-    let resolved = this.resolved.get(key)
-    if (!resolved) {
-      resolved = await this.resolveUncached(target)
+    const kept = this.resolved.get(key)
+    if (kept) return kept
+    const resolved = await this.resolveUncached(target)
+    // Kept only if nothing committed while it was read (the reads are asynchronous).
+    if (this.resolvedMark === mark && this.catalog.changeMark?.() === mark) {
       if (this.resolved.size >= MAX_RESOLVED) this.resolved.clear()
       this.resolved.set(key, resolved)
     }

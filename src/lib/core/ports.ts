@@ -72,9 +72,9 @@ export interface CatalogPort {
   /** Deletes the resource, its data and its links. */
   deleteResource(resource: ResourceRecord): Promise<void>
   renameResource(resource: ResourceRecord, newName: string): Promise<void>
-  /** Points labels of an existing app at resources, all at once. */
-  setLinks(appId: number, links: LabelLink[]): Promise<void>
-  removeLink(appId: number, link: LinkRecord): Promise<void>
+  /** Points labels of the app at resources, all at once; not found when the app is gone by then. */
+  setLinks(app: AppRecord, links: LabelLink[]): Promise<void>
+  removeLink(app: AppRecord, link: LinkRecord): Promise<void>
   /** Removes the app and its links; never a resource. */
   deleteApp(app: AppRecord): Promise<void>
   /** Creates or updates the app (its revision goes up by one), creates resources and sets links. */

@@ -257,11 +257,11 @@ export class HttpBackend implements Backend {
 
   async listApps(options: PageOptions = {}): Promise<Page<AppInfo>> {
     const page = await this.json(appRoutes.listApps, appRoutes.listApps.url, {query: {cursor: options.cursor, limit: options.limit}})
-    return {items: page.items, next: page.next}
+    return {items: page.items.map(withLinkKinds), next: page.next}
   }
 
   async getApp(name: string): Promise<AppInfo> {
-    return this.json(appRoutes.getApp, fillPath(appRoutes.getApp.url, {app: name}))
+    return withLinkKinds(await this.json(appRoutes.getApp, fillPath(appRoutes.getApp.url, {app: name})))
   }
 
   async deleteApp(name: string): Promise<void> {
@@ -269,21 +269,28 @@ export class HttpBackend implements Backend {
   }
 
   async linkStore(request: LinkRequest): Promise<LinkResult> {
-    return this.json(appRoutes.linkLabel, fillPath(appRoutes.linkLabel.url, {app: request.app, kind: request.kind ?? 'key-value', label: request.label}), {
-      json: {store: request.store, ...(request.replace ? {replace: true} : {}), ...(request.allowUndeclared ? {allowUndeclared: true} : {})},
+    const kind = request.kind ?? 'key-value'
+    // A key-value link on the path every kvcloud server has had, so an older server serves it too.
+    const route = kind === 'key-value' ? appRoutes.linkKeyValueLabel : appRoutes.linkLabel
+    const result = await this.json(route, fillPath(route.url, {app: request.app, kind, label: request.label}), {
+      json: {store: request.store, ...(request.replace ? {replace: true} : {}), allowUndeclared: request.allowUndeclared ?? false},
     })
+    return {...result, kind: result.kind ?? kind}
   }
 
   async unlinkStore(app: string, label: string, kind: ResourceKind = 'key-value'): Promise<UnlinkResult> {
-    return this.json(appRoutes.unlinkLabel, fillPath(appRoutes.unlinkLabel.url, {app, kind, label}))
+    const route = kind === 'key-value' ? appRoutes.unlinkKeyValueLabel : appRoutes.unlinkLabel
+    const result = await this.json(route, fillPath(route.url, {app, kind, label}))
+    return {...result, kind: result.kind ?? kind}
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     for (const pair of request.seed ?? []) this.checkPair(pair)
     const {name, ...app} = request.app
-    return this.json(appRoutes.deploy, fillPath(appRoutes.deploy.url, {app: name}), {
+    const result = await this.json(appRoutes.deploy, fillPath(appRoutes.deploy.url, {app: name}), {
       json: {...app, links: request.links, ...(request.seed ? {seed: request.seed.map(toEntry)} : {})},
     })
+    return {...result, unused: withLinkKinds({links: result.unused}).links}
   }
 
   async close(): Promise<void> {
@@ -441,4 +448,9 @@ function validationMessage(title: string, errors: unknown): string {
   const parts = Object.entries(errors as Record<string, unknown>).map(([field, messages]) =>
     `${field} ${Array.isArray(messages) ? messages.join(', ') : String(messages)}`)
   return parts.length > 0 ? `${title} ${parts.join('; ')}` : title
+}
+
+/** An app as the Backend interface has it: a server from before links had a kind sends none, and means key-value. */
+function withLinkKinds<A extends {links: Array<{kind?: ResourceKind; label: string; store: string}>}>(app: A): A & {links: AppInfo['links']} {
+  return {...app, links: app.links.map((link) => ({...link, kind: link.kind ?? 'key-value'}))}
 }

@@ -31,8 +31,8 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
   })
 
   type LinkBody = {store: string; replace?: boolean; allowUndeclared?: boolean}
-  const link = (request: FastifyRequest, {app: appName, label}: {app: string; label: string}, kind: ResourceKind, body: LinkBody) =>
-    backends.forAccount(request.account!).linkStore({kind, app: appName, label, store: body.store, replace: body.replace, allowUndeclared: body.allowUndeclared})
+  const link = (request: FastifyRequest, {app: appName, label}: {app: string; label: string}, kind: ResourceKind, body: LinkBody, allowUndeclared = body.allowUndeclared) =>
+    backends.forAccount(request.account!).linkStore({kind, app: appName, label, store: body.store, replace: body.replace, allowUndeclared})
   const unlink = (request: FastifyRequest, {app: appName, label}: {app: string; label: string}, kind: ResourceKind) =>
     backends.forAccount(request.account!).unlinkStore(appName, label, kind)
 
@@ -46,7 +46,8 @@ export async function appRoutes(app: FastifyInstance, {backends}: ServerContext)
   })
   app.route<RequestOf<typeof routes.linkKeyValueLabel>>({
     ...routes.linkKeyValueLabel,
-    handler: async (request) => link(request, request.params, 'key-value', request.body),
+    // kvcloud 0.1's clients checked labels themselves and linked any label this path was given.
+    handler: async (request) => link(request, request.params, 'key-value', request.body, request.body.allowUndeclared ?? true),
   })
   app.route<RequestOf<typeof routes.unlinkKeyValueLabel>>({
     ...routes.unlinkKeyValueLabel,

@@ -261,10 +261,6 @@ export class Catalog {
     this.change('INSERT INTO resources (id, kind, name, primary_ns, created_at) VALUES (@id, @kind, @name, @primary_ns, @created_at)').run(row)
   }
 
-  setPrimaryNamespace(storeId: string, namespace: string): void {
-    this.change('UPDATE resources SET primary_ns = ? WHERE id = ?').run(namespace, storeId)
-  }
-
   renameResource(id: string, newName: string): void {
     this.change('UPDATE resources SET name = ? WHERE id = ?').run(newName, id)
   }

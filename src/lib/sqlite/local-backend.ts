@@ -12,8 +12,6 @@ import {appRecord, linkRecord, SqliteCatalog} from './sqlite-catalog.js'
 import {SqliteKeyValue} from './sqlite-key-value.js'
 import {MAX_OPEN_FILES, STORE_FILE_DESCRIPTORS, StoreFiles} from './store-files.js'
 
-export {STORE_FILE_DESCRIPTORS} from './store-files.js'
-
 export interface LocalBackendOptions {
   /** The folder holding catalog.db and stores/. */
   home: string

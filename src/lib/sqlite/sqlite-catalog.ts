@@ -1,5 +1,5 @@
 import type {AppInfo} from '../backend.js'
-import {linksKeptChanging, resourceDeletedMeanwhile, resourceExists} from '../core/facts.js'
+import {appNotFound, linksKeptChanging, resourceDeletedMeanwhile, resourceExists} from '../core/facts.js'
 import type {AppRecord, CatalogPort, DeployChange, LabelLink, LinkRecord, ResourceKind, ResourceRecord} from '../core/ports.js'
 import type {AppRow, Catalog, LinkRow, ResourceRow} from './catalog.js'
 import {DATA_NAMESPACE, NamespaceGoneError} from './store-file.js'
@@ -76,19 +76,30 @@ export class SqliteCatalog implements CatalogPort {
     })
   }
 
-  async setLinks(appId: number, links: LabelLink[]): Promise<void> {
-    await this.applyLinks(links, () => ({id: appId}))
+  async setLinks(app: AppRecord, links: LabelLink[]): Promise<void> {
+    // Filling the namespaces may take a while: the app must still be the one that was read when the links commit.
+    await this.applyLinks(links, () => ({id: this.sameApp(app)}))
   }
 
-  async removeLink(appId: number, link: LinkRecord): Promise<void> {
-    this.catalog.write(() => this.catalog.deleteLink(appId, link.kind, link.label))
+  async removeLink(app: AppRecord, link: LinkRecord): Promise<void> {
+    this.catalog.write(() => this.catalog.deleteLink(this.sameApp(app), link.kind, link.label))
     await this.files.dropUnusedNamespaces([link.resource.id])
   }
 
   async deleteApp(app: AppRecord): Promise<void> {
     const links = this.catalog.linksOfApp(app.id)
-    this.catalog.write(() => this.catalog.deleteApp(app.id))
+    this.catalog.write(() => this.catalog.deleteApp(this.sameApp(app)))
     await this.files.dropUnusedNamespaces(links.map((link) => link.resource_id))
+  }
+
+  /**
+   * Inside a catalog transaction: the id of the app as it was read, or not found when it was
+   * deleted since (SQLite may give its id to an app created after it: the name must match too).
+   */
+  private sameApp(app: AppRecord): number {
+    const now = this.catalog.appByName(app.name)
+    if (!now || now.id !== app.id) throw appNotFound(app.name)
+    return now.id
   }
 
   async deploy(change: DeployChange): Promise<{appId: number; revision: number}> {
