@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// How quickly deploy, link and apps refuse without a terminal (test/deploy/failures.test.ts checks
+// How quickly deploy, link and apps refuse without a terminal (test/commands/deploy/failures.test.ts checks
 // what they say; the time is measured here, as CONVENTIONS.md puts timing in bench/). Measured
 // side by side in one run:
 //   each refusal (no question asked, nothing changed, exit 2 or 3)

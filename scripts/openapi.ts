@@ -1,5 +1,5 @@
 // Writes docs/openapi.json: the OpenAPI document the server generates from its route table.
-// test/server/openapi.test.ts fails when the committed file and the code disagree.
+// test/lib/server/openapi.test.ts fails when the committed file and the code disagree.
 import {writeFileSync} from 'node:fs'
 import {generateOpenApiDocument} from '../src/lib/server/openapi-document.js'
 

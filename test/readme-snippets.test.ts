@@ -11,7 +11,7 @@ import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'nod
 import {createServer, type AddressInfo} from 'node:net'
 import {delimiter, join} from 'node:path'
 import {binPath, repoRoot, runToEnd, tempHome} from './helpers/cli.js'
-import {runShellInPty, type PtyStep} from './deploy/pty.js'
+import {runShellInPty, type PtyStep} from './helpers/pty.js'
 import {shellQuote} from '../src/lib/shell.js'
 import {needScriptCommand} from './helpers/pseudo-terminal.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {runCli, repoRoot, tempHome} from '../helpers/cli.js'
-import {cli, writeApp} from '../deploy/app-dir.js'
+import {cli, writeApp} from '../helpers/app-dir.js'
 import {sqliteBinding} from '../../src/lib/sqlite/sqlite-binding.js'
 
 /** The packages a run of the binary loaded, as report-packages.cjs lists them on stderr. */

@@ -7,7 +7,7 @@ import {DEPLOY_OPTIONS} from '../../src/fast-path/deploy.js'
 import {KV_GET_OPTIONS} from '../../src/fast-path/kv-get.js'
 import type {FastOptions} from '../../src/fast-path/options.js'
 import {runCli, tempHome} from '../helpers/cli.js'
-import {withBackend, writeApp} from '../deploy/app-dir.js'
+import {withBackend, writeApp} from '../helpers/app-dir.js'
 
 type FlagTable = Record<string, {type: string; char?: string; multiple?: boolean}>
 

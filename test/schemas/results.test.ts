@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, tempHome, type CliOptions} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
+import {startServerProcess} from '../helpers/server-process.js'
 import {assertMatchesSchema, schemaFiles} from './schemas.js'
 
 // Each command run with --json by the real binary (its fast paths included) against a temp

@@ -10,7 +10,7 @@ import {buildServer} from '../../src/lib/server/build-server.js'
 import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 import {KvError, type ErrorKind} from '../../src/lib/errors.js'
 import {DEFAULT_LIMITS, isValidAppName} from '../../src/lib/validation.js'
-import {request, type TestServer} from '../server/test-server.js'
+import {request, type TestServer} from '../helpers/test-server.js'
 
 /** A call's end: success, or the kind of KvError it was refused with. */
 type Outcome = ErrorKind | 'ok'

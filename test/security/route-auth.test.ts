@@ -6,7 +6,7 @@ import {syncBuiltinESMExports} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
-import {request, startTestServer, type Answer, type TestServer} from '../server/test-server.js'
+import {request, startTestServer, type Answer, type TestServer} from '../helpers/test-server.js'
 import {enumerateRoutes, requestFor, type Route, type RouteNames, type RouteRequest} from './routes.js'
 
 const PUBLIC = new Set(['/healthz'])

@@ -7,8 +7,8 @@ import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {runCli, tempHome, type CliResult} from '../helpers/cli.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {startTestServer} from '../server/test-server.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {startTestServer} from '../helpers/test-server.js'
 
 describe('tokens stay secret: logs, messages, status, the config file', function () {
   this.timeout(90_000)

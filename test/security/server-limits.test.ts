@@ -13,8 +13,8 @@ import {discardRestOfBody} from '../../src/lib/server/discard-body.js'
 import {DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS} from '../../src/lib/server/limits.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
-import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {startServerProcess} from '../helpers/server-process.js'
+import {request, startTestServer, type TestServer} from '../helpers/test-server.js'
 import {enumerateRoutes, requestFor} from './routes.js'
 
 interface RawOutcome {

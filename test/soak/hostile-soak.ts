@@ -15,8 +15,8 @@ import {AccountRegistry} from '../../src/lib/sqlite/accounts.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
 import {bigPairs, droppingProxy, freshConnectionAnswers, rssSampler, slowHeaders, trickle} from '../stress/hostile-helpers.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
 
 const {values} = parseArgs({
   options: {seconds: {type: 'string', default: '60'}, rounds: {type: 'string', default: '20'}, big: {type: 'string', default: '900'}},

@@ -10,8 +10,8 @@ import {parseArgs} from 'node:util'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {binPath, tempHome} from '../helpers/cli.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {accountFiles, countKeys, createToken, integrityCheck} from '../reliability/server-helpers.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {accountFiles, countKeys, createToken, integrityCheck} from '../helpers/server-helpers.js'
 
 const {values} = parseArgs({options: {rounds: {type: 'string', default: '30'}, pairs: {type: 'string', default: '100000'}}})
 const rounds = Number(values.rounds)

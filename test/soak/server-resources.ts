@@ -13,8 +13,8 @@ import {parseArgs} from 'node:util'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
+import {startServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
 
 const {values} = parseArgs({options: {connections: {type: 'string', default: '3000'}, stores: {type: 'string', default: '2000'}}})
 const home = tempHome('kvcloud-soak-resources-')

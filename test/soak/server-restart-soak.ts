@@ -8,8 +8,8 @@ import {parseArgs} from 'node:util'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
+import {startServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
 import {summarize, valueOf, writeThroughStop} from '../stress/server-load.js'
 
 const {values} = parseArgs({options: {rounds: {type: 'string', default: '20'}, writers: {type: 'string', default: '40'}}})

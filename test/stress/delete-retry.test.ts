@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
-import {startTestServer, type TestServer} from '../server/test-server.js'
+import {startTestServer, type TestServer} from '../helpers/test-server.js'
 import {droppingProxy, type DroppingProxy} from './hostile-helpers.js'
 
 // Issue 11, item 7: a DELETE whose answer is lost (the connection drops after the server did

@@ -6,9 +6,9 @@ import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
-import {request, startTestServer} from '../server/test-server.js'
+import {startServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
+import {request, startTestServer} from '../helpers/test-server.js'
 
 // Issue 11, item 2: each open store holds two descriptors (its file and its journal), 64 stores
 // per account stayed open, and account backends were never closed: with a 1024-descriptor limit

@@ -5,7 +5,7 @@ import {Readable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {Client} from 'undici'
 import type {Pair} from '../../src/lib/backend.js'
-import type {ServerProcess} from '../remote/server-process.js'
+import type {ServerProcess} from '../helpers/server-process.js'
 
 const MiB = 1024 * 1024
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type {Readable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {request, startTestServer, type TestServer} from '../helpers/test-server.js'
 import {trickle} from './hostile-helpers.js'
 
 // Issue 11, item 6: one trickling upload held up every other import of its account (queued for

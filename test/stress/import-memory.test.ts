@@ -3,8 +3,8 @@ import {join} from 'node:path'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
 import {bigPairs, rssSampler} from './hostile-helpers.js'
 
 // Issue 11, item 5: the server held an import's first 1000 pairs whole, so 900 pairs of 1 MiB

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {request, startTestServer, type TestServer} from '../helpers/test-server.js'
 
 // Issue 11, item 4: bytes that are not UTF-8 (0xff, 0xfe) and lone surrogates in JSON bodies are
 // refused with 400 naming the pair, never stored as U+FFFD (which made "coll\xff" and "coll\xfe"

@@ -5,7 +5,7 @@ import {LocalBackend} from '../../src/lib/sqlite/local-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {join} from 'node:path'
 import {runCli, tempHome} from '../helpers/cli.js'
-import {readAsSpin, writeApp} from '../deploy/app-dir.js'
+import {readAsSpin, writeApp} from '../helpers/app-dir.js'
 
 describe('eight kvcloud processes writing one local store beside a running Spin', function () {
   this.timeout(180_000)

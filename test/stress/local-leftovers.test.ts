@@ -4,7 +4,7 @@ import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {openSqlite} from '../helpers/sqlite.js'
 import {binPath, runCli, tempHome} from '../helpers/cli.js'
-import {writeApp} from '../deploy/app-dir.js'
+import {writeApp} from '../helpers/app-dir.js'
 
 /** Runs the binary and SIGKILLs it after `delayMs`; resolves with whether the kill came first. */
 function runAndKill(home: string, args: string[], delayMs: number): Promise<boolean> {

@@ -5,8 +5,8 @@ import {join} from 'node:path'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {binPath, tempHome} from '../helpers/cli.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {accountFiles, countKeys, createToken, integrityCheck} from '../reliability/server-helpers.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {accountFiles, countKeys, createToken, integrityCheck} from '../helpers/server-helpers.js'
 
 const PAIRS = 100_000
 /** The first bytes of a rollback journal that still holds a transaction (SQLite's file format). */

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
-import {request, startTestServer, type TestServer} from '../server/test-server.js'
+import {request, startTestServer, type TestServer} from '../helpers/test-server.js'
 import {enumerateRoutes, requestFor, type Route} from '../security/routes.js'
 
 // Small limits, so that random input crosses them often.

@@ -4,7 +4,7 @@ import type {Pair} from '../../src/lib/backend.js'
 import {KvError} from '../../src/lib/errors.js'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
-import type {ServerProcess} from '../remote/server-process.js'
+import type {ServerProcess} from '../helpers/server-process.js'
 
 /** What one write request came to, as its client saw it. */
 export interface Outcome {

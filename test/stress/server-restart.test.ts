@@ -5,8 +5,8 @@ import {Pool} from 'undici'
 import {HttpBackend} from '../../src/lib/http/http-backend.js'
 import {DEFAULT_LIMITS} from '../../src/lib/validation.js'
 import {tempHome} from '../helpers/cli.js'
-import {startServerProcess, type ServerProcess} from '../remote/server-process.js'
-import {createToken} from '../reliability/server-helpers.js'
+import {startServerProcess, type ServerProcess} from '../helpers/server-process.js'
+import {createToken} from '../helpers/server-helpers.js'
 import {summarize, valueOf, writeThroughStop} from './server-load.js'
 
 describe('the server stopped with SIGTERM while many clients write', function () {

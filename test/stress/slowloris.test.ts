@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {Client} from 'undici'
-import {startTestServer, type TestServer} from '../server/test-server.js'
+import {startTestServer, type TestServer} from '../helpers/test-server.js'
 import {freshConnectionAnswers, slowHeaders} from './hostile-helpers.js'
 
 // Issue 11, item 1: 1000 unauthenticated sockets sending one header byte a second filled
