@@ -48,7 +48,7 @@ describe('hostile network: the HTTP client never retries a DELETE into a false 4
     await backend.deploy({app: {name: 'shop', components: [{id: 'c', keyValueStores: ['default', 'extra'], sqliteDatabases: []}]}, links: [{label: 'default', store: 'kept', create: false}, {label: 'extra', store: 'kept', create: false}]})
     proxy.dropNextAnswerTo('DELETE')
     await assert.rejects(backend.unlinkStore('shop', 'extra'), notAFalse404)
-    assert.deepEqual((await backend.getApp('shop')).links, [{label: 'default', store: 'kept'}])
+    assert.deepEqual((await backend.getApp('shop')).links, [{kind: 'key-value', label: 'default', store: 'kept'}])
     proxy.dropNextAnswerTo('DELETE')
     await assert.rejects(backend.deleteApp('shop'), notAFalse404)
     await assert.rejects(backend.getApp('shop'), (error: unknown) => error instanceof KvError && error.kind === 'not-found')
