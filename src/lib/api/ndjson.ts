@@ -119,29 +119,51 @@ export class NdjsonSplitter {
  * over `maxLineBytes` fails before it is held whole.
  */
 export async function* ndjsonLines(source: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<{text: string; line: number}> {
-  const decoder = new Utf8Decoder()
-  let lines: Array<{text: string; line: number}> = []
-  const splitter = new NdjsonSplitter({
-    onLine: (text, line) => lines.push({text: text.trim(), line}),
-    // A character is at least one byte: a line of more characters than that has more bytes.
-    maxLineChars: maxLineBytes,
-    longLine(line) {
-      throw new TooLargeError(`Line ${line} of the NDJSON body is over ${maxLineBytes} bytes, longer than any pair within the limits can be.`)
-    },
-  })
+  // Split as bytes and decode each line on its own: every line is a string of its own. Splitting
+  // decoded text instead makes each line a slice of its chunk's text (and a long line a copy of
+  // the chunks it spans), which a server's heap kept after every import (RSS grew with them).
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let line = 0
   for await (const chunk of source) {
-    const text = decoder.decode(toBuffer(chunk))
-    if (typeof text !== 'string') throw notUtf8(splitter.linesEnded + text.invalidLine)
-    splitter.write(text)
-    if (lines.length > 0) {
-      const ready = lines
-      lines = []
-      yield* ready
+    const bytes = toBuffer(chunk)
+    let start = 0
+    for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
+      line++
+      const piece = bytes.subarray(start, end)
+      checkLineLength(pendingBytes + piece.length, line, maxLineBytes)
+      const whole = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece
+      pending = []
+      pendingBytes = 0
+      start = end + 1
+      const text = lineText(whole, line)
+      if (text) yield {text, line}
+    }
+    if (start < bytes.length) {
+      const rest = bytes.subarray(start)
+      pendingBytes += rest.length
+      checkLineLength(pendingBytes, line + 1, maxLineBytes)
+      // A copy: the stream may reuse the chunk's memory.
+      pending.push(Buffer.from(rest))
     }
   }
-  if (!decoder.complete) throw notUtf8(splitter.linesEnded + 1)
-  splitter.end()
-  yield* lines
+  if (pendingBytes > 0) {
+    line++
+    const text = lineText(Buffer.concat(pending), line)
+    if (text) yield {text, line}
+  }
+}
+
+/** A line as text: bytes that are not UTF-8 fail, never turned into U+FFFD (which would merge keys). */
+function lineText(bytes: Buffer, line: number): string {
+  if (!isUtf8(bytes)) throw notUtf8(line)
+  return bytes.toString('utf8').trim()
+}
+
+function checkLineLength(bytes: number, line: number, maxLineBytes: number): void {
+  if (bytes > maxLineBytes) {
+    throw new TooLargeError(`Line ${line} of the NDJSON body is over ${maxLineBytes} bytes, longer than any pair within the limits can be.`)
+  }
 }
 
 function notUtf8(line: number): InvalidInputError {
